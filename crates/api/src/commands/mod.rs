@@ -1,0 +1,44 @@
+//! Declarations of the commands Strato implements, one module per resource.
+//!
+//! A declaration is the only place a command's parameters, roles and response are
+//! written down; handlers live in `strato-engine` and are paired with these by the
+//! registry there.
+
+pub mod accounts;
+pub mod auth;
+pub mod config;
+pub mod discovery;
+pub mod domains;
+pub mod events;
+pub mod jobs;
+pub mod roles;
+pub mod users;
+
+use crate::spec::{ParamSpec, ParamType::*};
+
+/// `keyword`, `page`, `pagesize`: every list command has them.
+pub const PAGING: &[ParamSpec] = &[
+    ParamSpec::new("keyword", String, "Only entries whose name contains this text"),
+    ParamSpec::new("page", Integer, "Page number, starting at 1; needs pagesize"),
+    ParamSpec::new(
+        "pagesize",
+        Integer,
+        "Entries per page (at most default.page.size; -1 for all)",
+    ),
+];
+
+/// Owner scoping of list commands over account-owned resources.
+pub const OWNER_SCOPE: &[ParamSpec] = &[
+    ParamSpec::new("account", String, "Owner account name; use together with domainid"),
+    ParamSpec::new("domainid", Uuid, "Only entries of this domain").related("listDomains"),
+    ParamSpec::new(
+        "isrecursive",
+        Boolean,
+        "With domainid: include the domain's sub-domains",
+    ),
+    ParamSpec::new(
+        "listall",
+        Boolean,
+        "false (default): only the caller's own entries; true: everything the caller may see",
+    ),
+];
