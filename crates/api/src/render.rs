@@ -130,7 +130,7 @@ fn json_node(out: &mut String, node: &Node, in_job_result: bool) {
         Node::Float(f) if f.is_finite() => {
             let _ = write!(out, "{f}");
         }
-        Node::Float(_) => out.push_str("0"),
+        Node::Float(_) => out.push('0'),
         Node::Str(s) => json_string(out, s),
         Node::Obj(o) => json_fields(out, &o.fields, in_job_result),
         Node::Objs(list) => {

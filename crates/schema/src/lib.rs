@@ -1,1 +1,215 @@
-//! placeholder
+//! The store: SQLite (embedded default) or PostgreSQL behind one type.
+//!
+//! SQL is written once, in the subset both backends accept (`$N` placeholders,
+//! `RETURNING`, partial indexes); the [`on_conn!`] macro instantiates each query for the
+//! backend in use. Queries live in one module per resource, as methods on [`Conn`], so
+//! the same code runs on a pooled connection or inside an explicit transaction ([`Tx`]).
+//! Row types are plain structs, separate from the API's response objects.
+
+pub mod account;
+pub mod config;
+pub mod domain;
+pub mod event;
+pub mod job;
+pub mod mshost;
+pub mod role;
+pub mod session;
+pub mod sql;
+pub mod user;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("bad database URL {url}: {reason}")]
+    Url { url: String, reason: String },
+}
+
+impl StoreError {
+    /// True when an insert or update broke a unique constraint.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Sql(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool to one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Url {
+                url: redact(url),
+                reason: e.to_string(),
+            })?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Store::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Url {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                })?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .min_connections(1)
+                .connect_with(opts)
+                .await?;
+            Ok(Store::Sqlite(pool))
+        } else {
+            Err(StoreError::Url {
+                url: redact(url),
+                reason: "expected sqlite://PATH or postgres://…".into(),
+            })
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every migration not yet applied (append-only, checksummed by sqlx).
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Store::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// A pooled connection for statements that need no transaction.
+    pub async fn acquire(&self) -> Result<Pooled> {
+        Ok(match self {
+            Store::Sqlite(p) => Pooled::Sqlite(p.acquire().await?),
+            Store::Postgres(p) => Pooled::Postgres(p.acquire().await?),
+        })
+    }
+
+    /// Starts a write transaction. SQLite takes its write lock up front (`BEGIN
+    /// IMMEDIATE`) so two writers queue instead of failing with SQLITE_BUSY mid-way.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(p) => p.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Hides the password of a database URL in messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub enum Pooled {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Pooled {
+    pub fn c(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+/// An explicit transaction; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn c(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Postgres(t) => Conn::Postgres(t),
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A connection to either backend; every query is a method on it.
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+/// Runs `$body` with `$c` bound to the backend's connection (`&mut &mut XConnection`).
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::Conn::Sqlite($c) => $body,
+            $crate::Conn::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Current time truncated to microseconds, the precision both backends keep.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let t = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}

@@ -614,7 +614,12 @@ mod tests {
     #[test]
     fn sorted_and_unique() {
         for pair in EVENT_TYPES.windows(2) {
-            assert!(pair[0] < pair[1], "not sorted/unique: {:?} then {:?}", pair[0], pair[1]);
+            assert!(
+                pair[0] < pair[1],
+                "not sorted/unique: {:?} then {:?}",
+                pair[0],
+                pair[1]
+            );
         }
     }
 
