@@ -142,6 +142,8 @@ pub struct CommandSpec {
     pub response_name: Option<&'static str>,
     /// The entity type named in `jobinstancetype` of this command's async jobs.
     pub instance_type: Option<&'static str>,
+    /// CloudStack event type written when the command changes something.
+    pub event: Option<&'static str>,
 }
 
 impl CommandSpec {
@@ -179,6 +181,7 @@ pub const fn command(
         response,
         response_name: None,
         instance_type: None,
+        event: None,
     }
 }
 
@@ -186,6 +189,10 @@ impl CommandSpec {
     pub const fn asynchronous(mut self, instance_type: &'static str) -> Self {
         self.is_async = true;
         self.instance_type = Some(instance_type);
+        self
+    }
+    pub const fn event(mut self, event_type: &'static str) -> Self {
+        self.event = Some(event_type);
         self
     }
     pub const fn since(mut self, version: &'static str) -> Self {

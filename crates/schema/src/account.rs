@@ -60,6 +60,8 @@ pub struct AccountFilter {
     pub keyword: Option<String>,
     /// Leave out the internal `system` account.
     pub hide_system: bool,
+    /// Leave out root admins' accounts, except this one (for domain admins).
+    pub hide_root_admins_except: Option<i64>,
 }
 
 impl AccountFilter {
@@ -87,6 +89,11 @@ impl AccountFilter {
         }
         if let Some(k) = &self.keyword {
             sql.and("lower(a.name) LIKE ?", Bind::Str(crate::domain::like(k)));
+        }
+        if let Some(own) = self.hide_root_admins_except {
+            sql.push(" AND (");
+            sql.push_bind("a.account_type <> 1 OR a.id = ?", [Bind::I64(own)]);
+            sql.push(")");
         }
         if self.hide_system {
             sql.push(" AND a.id <> 1");

@@ -213,3 +213,11 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     let t = chrono::Utc::now();
     chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
 }
+
+/// Database failures reach clients as a 530 without details; the details are logged.
+impl From<StoreError> for strato_common::ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "database operation failed");
+        strato_common::ApiError::internal("internal error in the database layer; see the management server log")
+    }
+}

@@ -78,6 +78,8 @@ pub struct UserFilter {
     pub state: Option<String>,
     pub keyword: Option<String>,
     pub hide_system: bool,
+    /// Leave out root admins' accounts, except this one (for domain admins).
+    pub hide_root_admins_except: Option<i64>,
 }
 
 impl UserFilter {
@@ -112,6 +114,11 @@ impl UserFilter {
                 "lower(u.username) LIKE ? OR lower(u.firstname) LIKE ? OR lower(u.lastname) LIKE ?",
                 std::iter::repeat_n(Bind::Str(crate::domain::like(k)), 3),
             );
+            sql.push(")");
+        }
+        if let Some(own) = self.hide_root_admins_except {
+            sql.push(" AND (");
+            sql.push_bind("a.account_type <> 1 OR a.id = ?", [Bind::I64(own)]);
             sql.push(")");
         }
         if self.hide_system {

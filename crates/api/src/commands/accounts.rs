@@ -56,7 +56,8 @@ pub const CREATE_ACCOUNT: CommandSpec = command(
         ParamSpec::new("userid", Uuid, "Use this UUID for the first user"),
     ]],
     object("account", ACCOUNT_FIELDS),
-);
+)
+.event("ACCOUNT.CREATE");
 
 pub const LIST_ACCOUNTS: CommandSpec = command(
     "listAccounts",
@@ -95,7 +96,8 @@ pub const UPDATE_ACCOUNT: CommandSpec = command(
         ],
     ],
     object("account", ACCOUNT_FIELDS),
-);
+)
+.event("ACCOUNT.UPDATE");
 
 pub const ENABLE_ACCOUNT: CommandSpec = command(
     "enableAccount",
@@ -103,7 +105,8 @@ pub const ENABLE_ACCOUNT: CommandSpec = command(
     Roles::ROOT_AND_DOMAIN_ADMIN,
     &[ACCOUNT_BY_ID_OR_NAME],
     object("account", ACCOUNT_FIELDS),
-);
+)
+.event("ACCOUNT.ENABLE");
 
 pub const DISABLE_ACCOUNT: CommandSpec = command(
     "disableAccount",
@@ -120,7 +123,8 @@ pub const DISABLE_ACCOUNT: CommandSpec = command(
     ],
     object("account", ACCOUNT_FIELDS),
 )
-.asynchronous("Account");
+.asynchronous("Account")
+.event("ACCOUNT.DISABLE");
 
 pub const LOCK_ACCOUNT: CommandSpec = command(
     "lockAccount",
@@ -133,7 +137,8 @@ pub const LOCK_ACCOUNT: CommandSpec = command(
             .related("listDomains"),
     ]],
     object("account", ACCOUNT_FIELDS),
-);
+)
+.event("ACCOUNT.DISABLE");
 
 pub const DELETE_ACCOUNT: CommandSpec = command(
     "deleteAccount",
@@ -144,4 +149,5 @@ pub const DELETE_ACCOUNT: CommandSpec = command(
         .related("listAccounts")]],
     SUCCESS,
 )
-.asynchronous("Account");
+.asynchronous("Account")
+.event("ACCOUNT.DELETE");

@@ -53,7 +53,8 @@ pub const UPDATE_CONFIGURATION: CommandSpec = command(
         ],
     ],
     object("configuration", CONFIGURATION_FIELDS),
-);
+)
+.event("CONFIGURATION.VALUE.EDIT");
 
 pub const RESET_CONFIGURATION: CommandSpec = command(
     "resetConfiguration",
@@ -64,7 +65,8 @@ pub const RESET_CONFIGURATION: CommandSpec = command(
         &[ParamSpec::new("name", String, "Setting key").required()],
     ],
     object("configuration", CONFIGURATION_FIELDS),
-);
+)
+.event("CONFIGURATION.VALUE.EDIT");
 
 pub const CAPABILITY_FIELDS: &[FieldSpec] = &[
     field("cloudstackversion", "string", "CloudStack API version spoken"),

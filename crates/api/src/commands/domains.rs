@@ -29,7 +29,8 @@ pub const CREATE_DOMAIN: CommandSpec = command(
         ParamSpec::new("domainid", Uuid, "Use this UUID for the new domain"),
     ]],
     object("domain", DOMAIN_FIELDS),
-);
+)
+.event("DOMAIN.CREATE");
 
 pub const LIST_DOMAINS: CommandSpec = command(
     "listDomains",
@@ -75,7 +76,8 @@ pub const UPDATE_DOMAIN: CommandSpec = command(
         ParamSpec::new("networkdomain", String, "New network domain"),
     ]],
     object("domain", DOMAIN_FIELDS),
-);
+)
+.event("DOMAIN.UPDATE");
 
 pub const DELETE_DOMAIN: CommandSpec = command(
     "deleteDomain",
@@ -91,4 +93,5 @@ pub const DELETE_DOMAIN: CommandSpec = command(
     ]],
     SUCCESS,
 )
-.asynchronous("Domain");
+.asynchronous("Domain")
+.event("DOMAIN.DELETE");

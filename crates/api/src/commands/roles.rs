@@ -54,7 +54,8 @@ pub const CREATE_ROLE: CommandSpec = command(
         ParamSpec::new("ispublic", Boolean, "Visible to domain admins; true by default"),
     ]],
     object("role", ROLE_FIELDS),
-);
+)
+.event("ROLE.CREATE");
 
 pub const UPDATE_ROLE: CommandSpec = command(
     "updateRole",
@@ -68,7 +69,8 @@ pub const UPDATE_ROLE: CommandSpec = command(
         ParamSpec::new("ispublic", Boolean, "New visibility"),
     ]],
     object("role", ROLE_FIELDS),
-);
+)
+.event("ROLE.UPDATE");
 
 pub const DELETE_ROLE: CommandSpec = command(
     "deleteRole",
@@ -76,7 +78,8 @@ pub const DELETE_ROLE: CommandSpec = command(
     Roles::ADMIN,
     &[&[ROLE_ID]],
     SUCCESS,
-);
+)
+.event("ROLE.DELETE");
 
 pub const ENABLE_ROLE: CommandSpec = command(
     "enableRole",
@@ -84,7 +87,8 @@ pub const ENABLE_ROLE: CommandSpec = command(
     Roles::ADMIN,
     &[&[ROLE_ID]],
     SUCCESS,
-);
+)
+.event("ROLE.ENABLE");
 
 pub const DISABLE_ROLE: CommandSpec = command(
     "disableRole",
@@ -92,7 +96,8 @@ pub const DISABLE_ROLE: CommandSpec = command(
     Roles::ADMIN,
     &[&[ROLE_ID]],
     SUCCESS,
-);
+)
+.event("ROLE.DISABLE");
 
 pub const LIST_ROLE_PERMISSIONS: CommandSpec = command(
     "listRolePermissions",
@@ -113,7 +118,8 @@ pub const CREATE_ROLE_PERMISSION: CommandSpec = command(
         ParamSpec::new("description", String, "Description"),
     ]],
     object("rolepermission", PERMISSION_FIELDS),
-);
+)
+.event("ROLE.PERMISSION.CREATE");
 
 pub const UPDATE_ROLE_PERMISSION: CommandSpec = command(
     "updateRolePermission",
@@ -127,7 +133,8 @@ pub const UPDATE_ROLE_PERMISSION: CommandSpec = command(
         ParamSpec::new("ruleorder", List, "Every rule id of the role, in the new order"),
     ]],
     SUCCESS,
-);
+)
+.event("ROLE.PERMISSION.UPDATE");
 
 pub const DELETE_ROLE_PERMISSION: CommandSpec = command(
     "deleteRolePermission",
@@ -137,4 +144,5 @@ pub const DELETE_ROLE_PERMISSION: CommandSpec = command(
         .required()
         .related("listRolePermissions")]],
     SUCCESS,
-);
+)
+.event("ROLE.PERMISSION.DELETE");

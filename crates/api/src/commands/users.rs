@@ -56,7 +56,8 @@ pub const CREATE_USER: CommandSpec = command(
         ParamSpec::new("userid", Uuid, "Use this UUID for the new user"),
     ]],
     object("user", USER_FIELDS),
-);
+)
+.event("USER.CREATE");
 
 pub const LIST_USERS: CommandSpec = command(
     "listUsers",
@@ -100,7 +101,8 @@ pub const UPDATE_USER: CommandSpec = command(
         ParamSpec::new("apikeyaccess", String, "Enabled, Disabled or Inherit"),
     ]],
     object("user", USER_FIELDS),
-);
+)
+.event("USER.UPDATE");
 
 pub const DELETE_USER: CommandSpec = command(
     "deleteUser",
@@ -108,7 +110,8 @@ pub const DELETE_USER: CommandSpec = command(
     Roles::ADMINS,
     &[&[ID]],
     SUCCESS,
-);
+)
+.event("USER.DELETE");
 
 pub const ENABLE_USER: CommandSpec = command(
     "enableUser",
@@ -116,7 +119,8 @@ pub const ENABLE_USER: CommandSpec = command(
     Roles::ADMINS,
     &[&[ID]],
     object("user", USER_FIELDS),
-);
+)
+.event("USER.ENABLE");
 
 pub const DISABLE_USER: CommandSpec = command(
     "disableUser",
@@ -125,7 +129,8 @@ pub const DISABLE_USER: CommandSpec = command(
     &[&[ID]],
     object("user", USER_FIELDS),
 )
-.asynchronous("User");
+.asynchronous("User")
+.event("USER.DISABLE");
 
 pub const LOCK_USER: CommandSpec = command(
     "lockUser",
@@ -133,7 +138,8 @@ pub const LOCK_USER: CommandSpec = command(
     Roles::ADMINS,
     &[&[ID]],
     object("user", USER_FIELDS),
-);
+)
+.event("USER.LOCK");
 
 pub const REGISTER_USER_KEYS: CommandSpec = command(
     "registerUserKeys",
@@ -141,7 +147,8 @@ pub const REGISTER_USER_KEYS: CommandSpec = command(
     Roles::ALL,
     &[&[ID]],
     object("userkeys", USER_KEYS_FIELDS),
-);
+)
+.event("REGISTER.USER.KEY");
 
 pub const GET_USER_KEYS: CommandSpec = command(
     "getUserKeys",

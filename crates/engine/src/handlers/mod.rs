@@ -1,0 +1,72 @@
+//! Command handlers, one module per resource. Each handler takes the caller's context
+//! and validated arguments and returns a response tree; access checks go through
+//! [`crate::access`].
+
+pub mod accounts;
+pub mod config;
+pub mod discovery;
+pub mod domains;
+pub mod events;
+pub mod jobs;
+pub mod roles;
+pub mod users;
+
+use strato_api::params::Args;
+use strato_common::{ApiError, ErrorCode, error::cs};
+use strato_schema::account::AccountRow;
+use strato_schema::domain::DomainRow;
+use strato_schema::Conn;
+
+use crate::caller::Caller;
+use crate::access;
+
+/// Another request changed the row between our read and our write.
+pub fn concurrent_change(what: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::Internal,
+        Some(cs::CONCURRENT_OPERATION),
+        format!("{what} was changed by another request at the same time; please retry"),
+    )
+}
+
+/// The domain named by `param`, or the caller's own domain when absent.
+pub async fn domain_or_own(conn: &mut Conn<'_>, caller: &Caller, args: &Args, param: &str) -> Result<DomainRow, ApiError> {
+    let id = args.uuid(param);
+    let found = match id {
+        Some(id) => conn.domain_by_uuid(id).await?,
+        None => conn.domain_by_id(caller.domain_id).await?,
+    };
+    let domain = found.ok_or_else(|| ApiError::not_found(param, id.unwrap_or(""), "domain"))?;
+    access::check_domain(caller, &domain).or_else(|e| {
+        // Users may name their own domain.
+        if domain.id == caller.domain_id { Ok(()) } else { Err(e) }
+    })?;
+    Ok(domain)
+}
+
+/// The account named by `id`, or by `account` + `domainid`; access is checked.
+pub async fn find_account(conn: &mut Conn<'_>, caller: &Caller, args: &Args) -> Result<AccountRow, ApiError> {
+    let account = if let Some(id) = args.uuid("id") {
+        conn.account_by_uuid(id).await?.ok_or_else(|| ApiError::not_found("id", id, "account"))?
+    } else if let Some(name) = args.str("account") {
+        let domain = domain_or_own(conn, caller, args, "domainid").await?;
+        conn.account_by_name(domain.id, name)
+            .await?
+            .ok_or_else(|| ApiError::param(format!("Unable to find account {name} in domain {}", domain.uuid)))?
+    } else {
+        return Err(ApiError::param("Either id or account and domainid must be specified"));
+    };
+    access::check_account(caller, &account)?;
+    Ok(account)
+}
+
+/// Refuses names that are empty or carry characters that break paths and logs.
+pub fn check_name(param: &str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::param(format!("Invalid value provided for API arg: {param}")));
+    }
+    if value.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
+        return Err(ApiError::param(format!("Parameter {param} must not contain '/', '\\' or control characters")));
+    }
+    Ok(())
+}

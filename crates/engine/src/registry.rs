@@ -1,0 +1,122 @@
+//! The command registry: every implemented command, its declaration and its handler.
+//! A command is implemented exactly when it is listed here; nothing else is exposed.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use strato_api::commands as api;
+use strato_api::params::Args;
+use strato_api::response::Reply;
+use strato_api::spec::CommandSpec;
+use strato_common::ApiError;
+
+use crate::Ctx;
+use crate::handlers as h;
+
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Reply, ApiError>> + Send>>;
+
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Run(fn(Ctx, Args) -> HandlerFuture),
+    /// login/logout: session handling belongs to the HTTP layer.
+    Authenticator,
+}
+
+#[derive(Clone, Copy)]
+pub struct Command {
+    pub spec: &'static CommandSpec,
+    pub handler: Handler,
+}
+
+/// Pairs a declaration with an `async fn(Ctx, Args) -> Result<Reply, ApiError>`.
+macro_rules! cmd {
+    ($spec:path, $f:path) => {
+        Command {
+            spec: &$spec,
+            handler: Handler::Run(|ctx, args| Box::pin($f(ctx, args))),
+        }
+    };
+}
+
+fn all() -> Vec<Command> {
+    vec![
+        Command { spec: &api::auth::LOGIN, handler: Handler::Authenticator },
+        Command { spec: &api::auth::LOGOUT, handler: Handler::Authenticator },
+        cmd!(api::discovery::LIST_APIS, h::discovery::list_apis),
+        cmd!(api::jobs::QUERY_ASYNC_JOB_RESULT, h::jobs::query_async_job_result),
+        cmd!(api::jobs::LIST_ASYNC_JOBS, h::jobs::list_async_jobs),
+        cmd!(api::domains::CREATE_DOMAIN, h::domains::create_domain),
+        cmd!(api::domains::LIST_DOMAINS, h::domains::list_domains),
+        cmd!(api::domains::LIST_DOMAIN_CHILDREN, h::domains::list_domain_children),
+        cmd!(api::domains::UPDATE_DOMAIN, h::domains::update_domain),
+        cmd!(api::domains::DELETE_DOMAIN, h::domains::delete_domain),
+        cmd!(api::accounts::CREATE_ACCOUNT, h::accounts::create_account),
+        cmd!(api::accounts::LIST_ACCOUNTS, h::accounts::list_accounts),
+        cmd!(api::accounts::UPDATE_ACCOUNT, h::accounts::update_account),
+        cmd!(api::accounts::ENABLE_ACCOUNT, h::accounts::enable_account),
+        cmd!(api::accounts::DISABLE_ACCOUNT, h::accounts::disable_account),
+        cmd!(api::accounts::LOCK_ACCOUNT, h::accounts::lock_account),
+        cmd!(api::accounts::DELETE_ACCOUNT, h::accounts::delete_account),
+        cmd!(api::users::CREATE_USER, h::users::create_user),
+        cmd!(api::users::LIST_USERS, h::users::list_users),
+        cmd!(api::users::UPDATE_USER, h::users::update_user),
+        cmd!(api::users::DELETE_USER, h::users::delete_user),
+        cmd!(api::users::ENABLE_USER, h::users::enable_user),
+        cmd!(api::users::DISABLE_USER, h::users::disable_user),
+        cmd!(api::users::LOCK_USER, h::users::lock_user),
+        cmd!(api::users::REGISTER_USER_KEYS, h::users::register_user_keys),
+        cmd!(api::users::GET_USER_KEYS, h::users::get_user_keys),
+        cmd!(api::users::GET_USER, h::users::get_user),
+        cmd!(api::roles::LIST_ROLES, h::roles::list_roles),
+        cmd!(api::roles::CREATE_ROLE, h::roles::create_role),
+        cmd!(api::roles::UPDATE_ROLE, h::roles::update_role),
+        cmd!(api::roles::DELETE_ROLE, h::roles::delete_role),
+        cmd!(api::roles::ENABLE_ROLE, h::roles::enable_role),
+        cmd!(api::roles::DISABLE_ROLE, h::roles::disable_role),
+        cmd!(api::roles::LIST_ROLE_PERMISSIONS, h::roles::list_role_permissions),
+        cmd!(api::roles::CREATE_ROLE_PERMISSION, h::roles::create_role_permission),
+        cmd!(api::roles::UPDATE_ROLE_PERMISSION, h::roles::update_role_permission),
+        cmd!(api::roles::DELETE_ROLE_PERMISSION, h::roles::delete_role_permission),
+        cmd!(api::events::LIST_EVENTS, h::events::list_events),
+        cmd!(api::events::LIST_EVENT_TYPES, h::events::list_event_types),
+        cmd!(api::events::ARCHIVE_EVENTS, h::events::archive_events),
+        cmd!(api::events::DELETE_EVENTS, h::events::delete_events),
+        cmd!(api::config::LIST_CONFIGURATIONS, h::config::list_configurations),
+        cmd!(api::config::UPDATE_CONFIGURATION, h::config::update_configuration),
+        cmd!(api::config::RESET_CONFIGURATION, h::config::reset_configuration),
+        cmd!(api::config::LIST_CAPABILITIES, h::config::list_capabilities),
+    ]
+}
+
+pub struct Registry {
+    commands: Vec<Command>,
+    by_name: HashMap<&'static str, usize>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Registry {
+    pub fn new() -> Registry {
+        let commands = all();
+        let by_name = commands
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.spec.name, i))
+            .collect();
+        Registry { commands, by_name }
+    }
+
+    /// Exact, case-sensitive lookup, as CloudStack matches `command`.
+    pub fn get(&self, name: &str) -> Option<&Command> {
+        self.by_name.get(name).map(|&i| &self.commands[i])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Command> {
+        self.commands.iter()
+    }
+}

@@ -1,0 +1,25 @@
+//! Random secrets: API and secret keys, session ids and session keys.
+
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    rand::fill(&mut buf[..]);
+    buf
+}
+
+/// An API key or secret key: 64 random bytes, URL-safe base64 (86 characters).
+pub fn api_key() -> String {
+    URL_SAFE.encode(random::<64>()).trim_end_matches('=').to_string()
+}
+
+/// A session key: 20 random bytes, URL-safe base64 without padding (as CloudStack).
+pub fn session_key() -> String {
+    URL_SAFE_NO_PAD.encode(random::<20>())
+}
+
+/// A JSESSIONID: 16 random bytes in upper-case hex.
+pub fn session_id() -> String {
+    random::<16>().iter().map(|b| format!("{b:02X}")).collect()
+}
