@@ -173,3 +173,22 @@ async fn add_account(
     .await?;
     Ok(())
 }
+
+/// The admin user's API key pair, generated on first use (for `strato quickstart`).
+pub async fn admin_keys(store: &Store) -> Result<(String, String), ApiError> {
+    let mut tx = store.begin().await?;
+    let mut admin = tx
+        .c()
+        .user_by_id(2)
+        .await?
+        .ok_or_else(|| ApiError::internal("the admin user is missing"))?;
+    if let (Some(k), Some(s)) = (&admin.api_key, &admin.secret_key) {
+        return Ok((k.clone(), s.clone()));
+    }
+    let pair = (secrets::api_key(), secrets::api_key());
+    admin.api_key = Some(pair.0.clone());
+    admin.secret_key = Some(pair.1.clone());
+    tx.c().update_user(&admin).await?;
+    tx.commit().await?;
+    Ok(pair)
+}

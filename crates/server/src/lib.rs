@@ -1,1 +1,8 @@
-//! placeholder
+//! The management server's HTTP side: `/client/api` (CloudStack's query API), the
+//! optional unauthenticated integration port, and start-up of the whole server.
+
+pub mod api;
+pub mod cookies;
+pub mod start;
+
+pub use start::{RunningServer, ServerConfig, start};

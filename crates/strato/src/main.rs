@@ -1,1 +1,157 @@
-fn main() {}
+//! `strato`: the management server, its database set-up, a one-command quick start,
+//! and a CloudMonkey-style API client.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use strato_server::{ServerConfig, start};
+
+#[derive(Parser)]
+#[command(name = "strato", version, about = "Apache CloudStack-compatible IaaS management server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the management server.
+    Server(ServerArgs),
+    /// Create or upgrade the database schema and first-start data, then exit.
+    SetupDatabase(DbArgs),
+    /// Run the server on the embedded database and print the URL and admin API keys.
+    Quickstart(ServerArgs),
+    /// Call the API like CloudMonkey: `strato api listAccounts`.
+    Api(strato_cli::ApiArgs),
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Directory for the embedded database and other state.
+    #[arg(long, default_value = "./strato-data", env = "STRATO_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Database URL: sqlite://PATH or postgres://USER:PASS@HOST/DB (default: SQLite in the data dir).
+    #[arg(long, env = "STRATO_DB")]
+    db: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct ServerArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address and port of the API.
+    #[arg(long, default_value = "0.0.0.0:8080", env = "STRATO_LISTEN")]
+    listen: SocketAddr,
+}
+
+impl DbArgs {
+    fn url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.db {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}", self.data_dir.join("strato.db").display()))
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("strato: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Api(args) => strato_cli::run(args).await,
+            Command::Server(args) => {
+                init_logging();
+                serve(args, false).await
+            }
+            Command::Quickstart(args) => {
+                init_logging();
+                serve(args, true).await
+            }
+            Command::SetupDatabase(args) => {
+                init_logging();
+                setup_database(args).await
+            }
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("strato: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn setup_database(args: DbArgs) -> anyhow::Result<ExitCode> {
+    let url = args.url()?;
+    let store = strato_schema::Store::open(&url).await?;
+    let report = strato_engine::bootstrap::run(&store, &strato_engine::Registry::new()).await?;
+    println!("database {} is up to date", strato_schema::redact(&url));
+    if report.created_admin {
+        println!("created user admin with password 'password' in domain ROOT: change it");
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: ServerArgs, quickstart: bool) -> anyhow::Result<ExitCode> {
+    let db_url = args.db.url()?;
+    let mut server = start(ServerConfig { listen: args.listen, db_url: db_url.clone() }).await?;
+    let url = format!("http://{}/client/api", display_addr(server.addr));
+    if quickstart {
+        let (api_key, secret_key) = strato_engine::bootstrap::admin_keys(&server.engine.store).await?;
+        print_quickstart(&url, &db_url, &api_key, &secret_key, &args.db.data_dir);
+    } else {
+        tracing::info!(%url, "management server ready");
+    }
+    let cancel = server.cancel_token();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        cancel.cancel();
+    });
+    server.wait().await;
+    server.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn display_addr(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
+}
+
+fn print_quickstart(url: &str, db_url: &str, api_key: &str, secret_key: &str, data_dir: &Path) {
+    println!();
+    println!("Strato is running.");
+    println!("  API URL:     {url}");
+    println!("  Database:    {}", strato_schema::redact(db_url));
+    println!("  Data dir:    {}", data_dir.display());
+    println!("  Log in:      admin / password (domain ROOT)");
+    println!("  API key:     {api_key}");
+    println!("  Secret key:  {secret_key}");
+    println!();
+    println!("Try it:");
+    println!("  strato api set-profile default url={url} apikey={api_key} secretkey=<secret key above>");
+    println!("  strato api listAccounts");
+    println!();
+    println!("Press Ctrl-C to stop.");
+}

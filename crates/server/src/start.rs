@@ -1,0 +1,124 @@
+//! Starting a management server: store, bootstrap, engine, background work, listeners.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use strato_common::ApiError;
+use strato_engine::{Engine, bootstrap, jobs};
+use strato_schema::Store;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, AppState, Shared};
+
+/// Largest request body accepted (user data can be large).
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…`.
+    pub db_url: String,
+}
+
+/// A running server; dropping it does not stop it, [`RunningServer::shutdown`] does.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub integration_addr: Option<SocketAddr>,
+    pub engine: Engine,
+    cancel: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Stops listening and background work, marks this server down, closes the pool.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        for t in &self.tasks {
+            t.abort();
+        }
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        if let Ok(mut db) = self.engine.store.acquire().await {
+            let _ = db.c().stop_mshost(&self.engine.msid).await;
+        }
+        self.engine.store.close().await;
+    }
+
+    /// Waits until the server is stopped (Ctrl-C for the binary).
+    pub async fn wait(&mut self) {
+        self.cancel.cancelled().await;
+    }
+
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+}
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/client/api", get(api::handle).post(api::handle))
+        .route("/client/api/", get(api::handle).post(api::handle))
+        .route("/client/api/openapi.json", get(openapi))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+async fn openapi(axum::extract::State(state): axum::extract::State<Shared>) -> impl IntoResponse {
+    let doc = strato_api::openapi::document(state.engine.registry.iter().map(|c| c.spec));
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"))],
+        doc.to_string(),
+    )
+}
+
+/// Opens the store (migrating it), bootstraps first-start data and serves the API.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
+    let store = Store::open(&config.db_url).await.map_err(|e| ApiError::internal(format!("cannot open the database: {e}")))?;
+    let registry = strato_engine::Registry::new();
+    bootstrap::run(&store, &registry).await?;
+    let engine = Engine::start(store).await?;
+    jobs::fail_orphans(&engine).await?;
+    let cancel = CancellationToken::new();
+    let mut tasks = jobs::start_background(&engine);
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener.local_addr().map_err(|e| ApiError::internal(e.to_string()))?;
+    tasks.push(serve(listener, router(Arc::new(AppState { engine: engine.clone(), integration: false })), cancel.clone()));
+    let port = engine.settings.integration_api_port();
+    let mut integration_addr = None;
+    if port != 0 {
+        // Unauthenticated: loopback only.
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| ApiError::internal(format!("cannot listen on integration port {port}: {e}")))?;
+        integration_addr = listener.local_addr().ok();
+        tracing::warn!(port, "integration API port is open on 127.0.0.1 without authentication");
+        tasks.push(serve(listener, router(Arc::new(AppState { engine: engine.clone(), integration: true })), cancel.clone()));
+    }
+    Ok(RunningServer {
+        addr,
+        integration_addr,
+        engine,
+        cancel,
+        tasks,
+    })
+}
+
+fn serve(listener: TcpListener, app: Router, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { cancel.cancelled().await })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "HTTP listener failed");
+        }
+    })
+}
