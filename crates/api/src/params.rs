@@ -160,8 +160,7 @@ const TRANSPORT_PARAMS: &[&str] = &[
 /// Checks `raw` against `spec`; unknown parameters are ignored, as CloudStack does.
 pub fn parse(spec: &CommandSpec, raw: &RawParams) -> Result<Args, ApiError> {
     let mut args = Args::default();
-    let mut maps: HashMap<&'static str, BTreeMap<i64, BTreeMap<String, String>>> =
-        HashMap::new();
+    let mut maps: HashMap<&'static str, BTreeMap<i64, BTreeMap<String, String>>> = HashMap::new();
     for (name, value) in raw.pairs() {
         let lower = name.to_ascii_lowercase();
         if TRANSPORT_PARAMS.contains(&lower.as_str()) {
@@ -181,7 +180,9 @@ pub fn parse(spec: &CommandSpec, raw: &RawParams) -> Result<Args, ApiError> {
             }
             continue;
         }
-        let Some(p) = spec.param(&lower) else { continue };
+        let Some(p) = spec.param(&lower) else {
+            continue;
+        };
         if p.ty == ParamType::Map {
             continue;
         }
@@ -220,8 +221,9 @@ fn check_control_chars(name: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Only string values have a maximum length (lists of ids may be long).
 fn check_length(spec: &CommandSpec, p: &ParamSpec, value: &str) -> Result<(), ApiError> {
-    if value.chars().count() > p.length {
+    if matches!(p.ty, ParamType::String | ParamType::Map) && value.chars().count() > p.length {
         return Err(ApiError::param(format!(
             "Unable to execute API command {} due to invalid value. Value for parameter {} is longer than {} characters",
             spec.name.to_ascii_lowercase(),
@@ -290,7 +292,8 @@ fn parse_value(spec: &CommandSpec, p: &ParamSpec, value: &str) -> Result<Option<
                 .map_err(|_| invalid(spec, p, value, "not a number"))?,
         ),
         ParamType::Date => Value::Date(
-            parse_date(p.name, value).ok_or_else(|| invalid(spec, p, value, "unable to parse date"))?,
+            parse_date(p.name, value)
+                .ok_or_else(|| invalid(spec, p, value, "unable to parse date"))?,
         ),
         ParamType::TzDate => Value::Date(
             parse_tz_date(value).ok_or_else(|| invalid(spec, p, value, "unable to parse date"))?,

@@ -36,7 +36,11 @@ fn raw(pairs: &[(&str, &str)]) -> RawParams {
 fn query_beats_body_and_last_query_wins() {
     let p = RawParams::resolve(
         vec![("a".into(), "1".into()), ("a".into(), "2".into())],
-        vec![("a".into(), "body".into()), ("b".into(), "x".into()), ("b".into(), "y".into())],
+        vec![
+            ("a".into(), "body".into()),
+            ("b".into(), "x".into()),
+            ("b".into(), "y".into()),
+        ],
     );
     assert_eq!(p.get("a"), Some("2"));
     assert_eq!(p.get("b"), Some("x"));
@@ -64,7 +68,10 @@ fn names_are_case_insensitive_and_types_checked() {
     )
     .expect("valid");
     assert_eq!(args.str("name"), Some("x"));
-    assert_eq!(args.uuid("id"), Some("6f9619ff-8b86-d011-b42d-00cf4fc964ff"));
+    assert_eq!(
+        args.uuid("id"),
+        Some("6f9619ff-8b86-d011-b42d-00cf4fc964ff")
+    );
     assert_eq!(args.int("count"), Some(7));
     assert_eq!(args.bool("flag"), Some(true));
     assert_eq!(args.list("ids").map(|l| l.len()), Some(2));
@@ -85,7 +92,10 @@ fn names_are_case_insensitive_and_types_checked() {
 fn errors_name_the_parameter() {
     let e = parse(&SPEC, &raw(&[])).expect_err("missing");
     assert_eq!(e.code, ErrorCode::ParamError);
-    assert_eq!(e.text, "Unable to execute API command testcommand due to missing parameter name");
+    assert_eq!(
+        e.text,
+        "Unable to execute API command testcommand due to missing parameter name"
+    );
     let e = parse(&SPEC, &raw(&[("name", " ")])).expect_err("empty");
     assert!(e.text.contains("name"), "{}", e.text);
     let e = parse(&SPEC, &raw(&[("name", "x"), ("id", "nope")])).expect_err("uuid");

@@ -4,7 +4,10 @@ use super::*;
 use crate::response::{Obj, Reply};
 
 fn zone(name: &str) -> Obj {
-    Obj::new("zone").str("id", "z1").str("name", name).bool("securitygroupsenabled", false)
+    Obj::new("zone")
+        .str("id", "z1")
+        .str("name", name)
+        .bool("securitygroupsenabled", false)
 }
 
 #[test]
@@ -25,11 +28,21 @@ fn list_json_and_xml() {
 #[test]
 fn empty_list_and_page_past_end() {
     assert_eq!(
-        reply(Format::Json, "listzonesresponse", &Reply::list(0, vec![]), true),
+        reply(
+            Format::Json,
+            "listzonesresponse",
+            &Reply::list(0, vec![]),
+            true
+        ),
         r#"{"listzonesresponse":{}}"#
     );
     assert_eq!(
-        reply(Format::Json, "listzonesresponse", &Reply::list(3, vec![]), true),
+        reply(
+            Format::Json,
+            "listzonesresponse",
+            &Reply::list(3, vec![]),
+            true
+        ),
         r#"{"listzonesresponse":{"count":3}}"#
     );
 }
@@ -37,7 +50,12 @@ fn empty_list_and_page_past_end() {
 #[test]
 fn object_success_and_error() {
     assert_eq!(
-        reply(Format::Json, "createzoneresponse", &Reply::Object(zone("a")), true),
+        reply(
+            Format::Json,
+            "createzoneresponse",
+            &Reply::Object(zone("a")),
+            true
+        ),
         r#"{"createzoneresponse":{"zone":{"id":"z1","name":"a","securitygroupsenabled":false}}}"#
     );
     assert_eq!(
@@ -50,7 +68,12 @@ fn object_success_and_error() {
         r#"{"listzonesresponse":{"uuidList":[],"errorcode":431,"cserrorcode":4350,"errortext":"bad"}}"#
     );
     assert_eq!(
-        error(Format::Xml, "errorresponse", &ApiError::unauthorized(), false),
+        error(
+            Format::Xml,
+            "errorresponse",
+            &ApiError::unauthorized(),
+            false
+        ),
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><errorresponse><errorcode>401</errorcode>\
 <errortext>unable to verify user credentials and/or request signature</errortext></errorresponse>"
     );
@@ -58,12 +81,20 @@ fn object_success_and_error() {
 
 #[test]
 fn job_result_success_says_details_in_json_only() {
-    let jobresult = Obj::new("jobresult").bool("success", true).str("displaytext", "done");
-    let r = Reply::Flat(vec![("jobresult".into(), crate::response::Node::Obj(jobresult))]);
+    let jobresult = Obj::new("jobresult")
+        .bool("success", true)
+        .str("displaytext", "done");
+    let r = Reply::Flat(vec![(
+        "jobresult".into(),
+        crate::response::Node::Obj(jobresult),
+    )]);
     assert_eq!(
         reply(Format::Json, "queryasyncjobresultresponse", &r, false),
         r#"{"queryasyncjobresultresponse":{"jobresult":{"success":true,"details":"done"}}}"#
     );
-    assert!(reply(Format::Xml, "queryasyncjobresultresponse", &r, false)
-        .contains("<jobresult><success>true</success><displaytext>done</displaytext></jobresult>"));
+    assert!(
+        reply(Format::Xml, "queryasyncjobresultresponse", &r, false).contains(
+            "<jobresult><success>true</success><displaytext>done</displaytext></jobresult>"
+        )
+    );
 }

@@ -72,9 +72,14 @@ impl Obj {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
     /// A list page: `count` is the total number of matches, not the page length.
-    List { count: usize, items: Vec<Obj> },
+    List {
+        count: usize,
+        items: Vec<Obj>,
+    },
     Object(Obj),
-    Success { display_text: Option<String> },
+    Success {
+        display_text: Option<String>,
+    },
     /// Fields directly under the response name (login, queryAsyncJobResult, job ids).
     Flat(Vec<(String, Node)>),
 }

@@ -229,7 +229,11 @@ pub const SUCCESS: ResponseSpec = ResponseSpec {
     kind: ResponseKind::Success,
     object: "",
     fields: &[
-        field("success", "boolean", "true if the operation was carried out"),
+        field(
+            "success",
+            "boolean",
+            "true if the operation was carried out",
+        ),
         field("displaytext", "string", "any text the operation returned"),
     ],
 };

@@ -136,11 +136,7 @@ impl ApiError {
 
     /// 531 for a caller that may not act on the resource (`PermissionDeniedException`).
     pub fn permission(text: impl Into<String>) -> Self {
-        Self::new(
-            ErrorCode::AccountError,
-            Some(cs::PERMISSION_DENIED),
-            text,
-        )
+        Self::new(ErrorCode::AccountError, Some(cs::PERMISSION_DENIED), text)
     }
 
     /// 432 for a command the caller's role does not allow, or that does not exist.
@@ -148,9 +144,7 @@ impl ApiError {
         Self::new(
             ErrorCode::UnsupportedAction,
             Some(cs::UNAVAILABLE_COMMAND),
-            format!(
-                "The API [{command}] does not exist or is not available for the account."
-            ),
+            format!("The API [{command}] does not exist or is not available for the account."),
         )
     }
 

@@ -9,10 +9,10 @@
 use strato_api::params::Args;
 use strato_api::spec::CommandSpec;
 use strato_common::ApiError;
+use strato_schema::Conn;
 use strato_schema::account::AccountRow;
 use strato_schema::domain::DomainRow;
 use strato_schema::user::UserRow;
-use strato_schema::Conn;
 
 use crate::caller::{Caller, RoleType};
 
@@ -35,7 +35,11 @@ pub fn rule_matches(rule: &str, command: &str) -> bool {
 
 /// Decides whether the caller's role may call `spec`: the first matching rule of the
 /// role wins; without one, the command's declared role types decide.
-pub async fn command_allowed(conn: &mut Conn<'_>, caller: &Caller, spec: &CommandSpec) -> Result<bool, ApiError> {
+pub async fn command_allowed(
+    conn: &mut Conn<'_>,
+    caller: &Caller,
+    spec: &CommandSpec,
+) -> Result<bool, ApiError> {
     if caller.role_id == ROOT_ADMIN_ROLE_ID {
         return Ok(true);
     }
@@ -47,7 +51,11 @@ pub async fn command_allowed(conn: &mut Conn<'_>, caller: &Caller, spec: &Comman
     Ok(spec.roles.contains(caller.role_type.mask()))
 }
 
-pub async fn check_command(conn: &mut Conn<'_>, caller: &Caller, spec: &CommandSpec) -> Result<(), ApiError> {
+pub async fn check_command(
+    conn: &mut Conn<'_>,
+    caller: &Caller,
+    spec: &CommandSpec,
+) -> Result<(), ApiError> {
     if command_allowed(conn, caller, spec).await? {
         Ok(())
     } else {
@@ -61,7 +69,9 @@ pub fn in_subtree(caller: &Caller, path: &str) -> bool {
 }
 
 fn denied(what: &str) -> ApiError {
-    ApiError::permission(format!("The caller does not have permission to access {what}"))
+    ApiError::permission(format!(
+        "The caller does not have permission to access {what}"
+    ))
 }
 
 /// May the caller see (or, for admins, manage) this domain?
@@ -166,7 +176,9 @@ pub async fn list_scope(
         let account = conn
             .account_by_name(domain_id, name)
             .await?
-            .ok_or_else(|| ApiError::param(format!("Unable to find account {name} in the given domain")))?;
+            .ok_or_else(|| {
+                ApiError::param(format!("Unable to find account {name} in the given domain"))
+            })?;
         check_account(caller, &account)?;
         return Ok(Scope {
             account_id: Some(account.id),

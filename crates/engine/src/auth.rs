@@ -32,7 +32,11 @@ fn api_key_allowed(engine: &Engine, u: &UserRow) -> bool {
 }
 
 /// Checks an API-key request: key, signature, expiry and the user's state.
-pub async fn verify_signed(engine: &Engine, raw: &RawParams, now: DateTime<Utc>) -> Result<Caller, ApiError> {
+pub async fn verify_signed(
+    engine: &Engine,
+    raw: &RawParams,
+    now: DateTime<Utc>,
+) -> Result<Caller, ApiError> {
     let fail = ApiError::unauthorized;
     let api_key = raw.get("apikey").ok_or_else(fail)?;
     let signature = raw.get("signature").ok_or_else(fail)?;
@@ -41,11 +45,16 @@ pub async fn verify_signed(engine: &Engine, raw: &RawParams, now: DateTime<Utc>)
         if !v3 {
             return Err(fail());
         }
-        let expires = raw.get("expires").and_then(parse_tz_date).ok_or_else(fail)?;
+        let expires = raw
+            .get("expires")
+            .and_then(parse_tz_date)
+            .ok_or_else(fail)?;
         if expires <= now {
             return Err(fail());
         }
-        if engine.settings.enforce_post_and_timestamps() && expires > now + chrono::Duration::minutes(15) {
+        if engine.settings.enforce_post_and_timestamps()
+            && expires > now + chrono::Duration::minutes(15)
+        {
             return Err(fail());
         }
     }
@@ -59,7 +68,10 @@ pub async fn verify_signed(engine: &Engine, raw: &RawParams, now: DateTime<Utc>)
         .ok_or_else(fail)?;
     let secret = user.secret_key.as_deref().ok_or_else(fail)?;
     let message = sign::string_to_sign(raw.pairs().iter().map(|(n, v)| (n.as_str(), v.as_str())));
-    if !sign::verify(secret, &message, signature) || !is_active(&user) || !api_key_allowed(engine, &user) {
+    if !sign::verify(secret, &message, signature)
+        || !is_active(&user)
+        || !api_key_allowed(engine, &user)
+    {
         return Err(fail());
     }
     Ok(Caller::from_user(&user))
@@ -105,7 +117,10 @@ pub async fn login(
     };
     drop(db);
     // Verify even for unknown users so timing does not reveal whether a user exists.
-    let hash = user.as_ref().map_or(DUMMY_HASH, |u| u.password_hash.as_str()).to_string();
+    let hash = user
+        .as_ref()
+        .map_or(DUMMY_HASH, |u| u.password_hash.as_str())
+        .to_string();
     let password_text = password_text.to_string();
     let matches = tokio::task::spawn_blocking(move || password::verify(&password_text, &hash))
         .await
@@ -130,7 +145,15 @@ pub async fn login(
         kind: Some("User".into()),
         name: Some(user.username.clone()),
     };
-    events::record(&mut db.c(), &caller, "USER.LOGIN", "INFO", &format!("user {} logged in", user.username), &subject).await?;
+    events::record(
+        &mut db.c(),
+        &caller,
+        "USER.LOGIN",
+        "INFO",
+        &format!("user {} logged in", user.username),
+        &subject,
+    )
+    .await?;
     Ok(Login { session, user })
 }
 
@@ -156,15 +179,24 @@ pub struct SessionCredentials<'a> {
 
 /// Checks a session request per `api.sessionkey.check.locations`; a wrong key ends
 /// the session, as CloudStack does.
-pub async fn verify_session(engine: &Engine, creds: &SessionCredentials<'_>) -> Result<Caller, ApiError> {
+pub async fn verify_session(
+    engine: &Engine,
+    creds: &SessionCredentials<'_>,
+) -> Result<Caller, ApiError> {
     let mut db = engine.store.acquire().await?;
-    let session = db.c().session(creds.session_id).await?.ok_or_else(ApiError::unauthorized)?;
+    let session = db
+        .c()
+        .session(creds.session_id)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
     let now = strato_schema::now();
     let key = session.session_key.as_str();
     let eq = |v: Option<&str>| v.is_some_and(|v| constant_eq(v, key));
     let ok = match engine.settings.session_key_locations() {
         SessionKeyLocations::CookieAndParameter => eq(creds.key_param) && eq(creds.key_cookie),
-        SessionKeyLocations::ParameterOnly => eq(creds.key_param) && (creds.key_cookie.is_none() || eq(creds.key_cookie)),
+        SessionKeyLocations::ParameterOnly => {
+            eq(creds.key_param) && (creds.key_cookie.is_none() || eq(creds.key_cookie))
+        }
         SessionKeyLocations::CookieOrParameter => {
             (creds.key_param.is_some() || creds.key_cookie.is_some())
                 && (creds.key_param.is_none() || eq(creds.key_param))
@@ -176,7 +208,12 @@ pub async fn verify_session(engine: &Engine, creds: &SessionCredentials<'_>) -> 
         db.c().delete_session(&session.id).await?;
         return Err(ApiError::unauthorized());
     }
-    let user = db.c().user_by_id(session.user_id).await?.filter(is_active).ok_or_else(ApiError::unauthorized)?;
+    let user = db
+        .c()
+        .user_by_id(session.user_id)
+        .await?
+        .filter(is_active)
+        .ok_or_else(ApiError::unauthorized)?;
     // Refresh the idle clock at most once a minute to spare writes.
     if (now - session.last_seen).num_seconds() > 60 {
         db.c().touch_session(&session.id, now).await?;
@@ -185,7 +222,11 @@ pub async fn verify_session(engine: &Engine, creds: &SessionCredentials<'_>) -> 
 }
 
 fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Ends a session; false if there was none.
@@ -202,7 +243,15 @@ pub async fn logout(engine: &Engine, session_id: &str) -> Result<bool, ApiError>
             kind: Some("User".into()),
             name: Some(user.username.clone()),
         };
-        events::record(&mut db.c(), &caller, "USER.LOGOUT", "INFO", &format!("user {} logged out", user.username), &subject).await?;
+        events::record(
+            &mut db.c(),
+            &caller,
+            "USER.LOGOUT",
+            "INFO",
+            &format!("user {} logged out", user.username),
+            &subject,
+        )
+        .await?;
     }
     Ok(true)
 }

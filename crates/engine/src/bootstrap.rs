@@ -26,18 +26,61 @@ enum Rules {
 }
 
 const DEFAULT_ROLES: &[(&str, RoleType, &str, Rules)] = &[
-    ("Root Admin", RoleType::Admin, "Default root admin role", Rules::AllowAll),
-    ("Resource Admin", RoleType::ResourceAdmin, "Default resource admin role", Rules::RoleTypeCommands),
-    ("Domain Admin", RoleType::DomainAdmin, "Default domain admin role", Rules::RoleTypeCommands),
-    ("User", RoleType::User, "Default user role", Rules::RoleTypeCommands),
-    ("Read-Only Admin - Default", RoleType::Admin, "Admin who may only read", Rules::ReadOnlyAdmin),
-    ("Read-Only User - Default", RoleType::User, "User who may only read", Rules::ReadOnlyUser),
-    ("Support Admin - Default", RoleType::Admin, "Admin for support staff (reads)", Rules::ReadOnlyAdmin),
-    ("Support User - Default", RoleType::User, "User for support staff (reads)", Rules::ReadOnlyUser),
+    (
+        "Root Admin",
+        RoleType::Admin,
+        "Default root admin role",
+        Rules::AllowAll,
+    ),
+    (
+        "Resource Admin",
+        RoleType::ResourceAdmin,
+        "Default resource admin role",
+        Rules::RoleTypeCommands,
+    ),
+    (
+        "Domain Admin",
+        RoleType::DomainAdmin,
+        "Default domain admin role",
+        Rules::RoleTypeCommands,
+    ),
+    (
+        "User",
+        RoleType::User,
+        "Default user role",
+        Rules::RoleTypeCommands,
+    ),
+    (
+        "Read-Only Admin - Default",
+        RoleType::Admin,
+        "Admin who may only read",
+        Rules::ReadOnlyAdmin,
+    ),
+    (
+        "Read-Only User - Default",
+        RoleType::User,
+        "User who may only read",
+        Rules::ReadOnlyUser,
+    ),
+    (
+        "Support Admin - Default",
+        RoleType::Admin,
+        "Admin for support staff (reads)",
+        Rules::ReadOnlyAdmin,
+    ),
+    (
+        "Support User - Default",
+        RoleType::User,
+        "User for support staff (reads)",
+        Rules::ReadOnlyUser,
+    ),
 ];
 
 fn is_read(spec: &CommandSpec) -> bool {
-    ["list", "get", "query"].iter().any(|p| spec.name.starts_with(p)) && !spec.name.starts_with("getUploadParamsFor")
+    ["list", "get", "query"]
+        .iter()
+        .any(|p| spec.name.starts_with(p))
+        && !spec.name.starts_with("getUploadParamsFor")
 }
 
 /// What the bootstrap did, for the operator.
@@ -75,7 +118,15 @@ pub async fn run(store: &Store, registry: &Registry) -> Result<Report, ApiError>
     if c.account_by_id(1).await?.is_none() {
         // The SYSTEM account and user run internal work; the user can never log in.
         let system_password = password::hash(&secrets::api_key())?;
-        add_account(&mut c, "system", "system", &system_password, "system", "cloud").await?;
+        add_account(
+            &mut c,
+            "system",
+            "system",
+            &system_password,
+            "system",
+            "cloud",
+        )
+        .await?;
     }
     if c.account_by_id(2).await?.is_none() {
         let admin_password = password::hash("password")?;
@@ -103,14 +154,24 @@ async fn seed_roles(c: &mut Conn<'_>, registry: &Registry) -> Result<(), ApiErro
             )
             .await?;
         let mut add = async |rule: &str, permission: &str| {
-            c.insert_permission(&uuid::Uuid::new_v4().to_string(), id, rule, permission, None).await
+            c.insert_permission(
+                &uuid::Uuid::new_v4().to_string(),
+                id,
+                rule,
+                permission,
+                None,
+            )
+            .await
         };
         match rules {
             Rules::AllowAll => {
                 add("*", "allow").await?;
             }
             Rules::RoleTypeCommands => {
-                for cmd in registry.iter().filter(|c| c.spec.roles.contains(role_type.mask())) {
+                for cmd in registry
+                    .iter()
+                    .filter(|c| c.spec.roles.contains(role_type.mask()))
+                {
                     add(cmd.spec.name, "allow").await?;
                 }
             }
@@ -122,7 +183,10 @@ async fn seed_roles(c: &mut Conn<'_>, registry: &Registry) -> Result<(), ApiErro
                 add("*", "deny").await?;
             }
             Rules::ReadOnlyUser => {
-                for cmd in registry.iter().filter(|c| c.spec.roles.contains(RoleType::User.mask()) && is_read(c.spec)) {
+                for cmd in registry
+                    .iter()
+                    .filter(|c| c.spec.roles.contains(RoleType::User.mask()) && is_read(c.spec))
+                {
                     add(cmd.spec.name, "allow").await?;
                 }
                 add("*", "deny").await?;

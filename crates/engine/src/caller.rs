@@ -108,6 +108,9 @@ impl Caller {
 
     /// Domain admins and resource admins administer a domain subtree.
     pub fn is_domain_admin(&self) -> bool {
-        matches!(self.role_type, RoleType::DomainAdmin | RoleType::ResourceAdmin)
+        matches!(
+            self.role_type,
+            RoleType::DomainAdmin | RoleType::ResourceAdmin
+        )
     }
 }

@@ -13,9 +13,9 @@ use strato_common::ApiError;
 use strato_schema::job::{JobRow, NewJob, STATUS_FAILED, STATUS_PENDING, STATUS_SUCCEEDED};
 use tokio::sync::{Notify, Semaphore};
 
+use crate::Engine;
 use crate::caller::Caller;
 use crate::registry::Command;
-use crate::Engine;
 
 /// How often a server proves it is alive, and how long silence means it died.
 pub const HEARTBEAT: Duration = Duration::from_secs(10);
@@ -24,7 +24,14 @@ pub const DEAD_AFTER: Duration = Duration::from_secs(30);
 pub const WORKERS: usize = 8;
 
 /// Parameters never stored with a job.
-const UNSTORED: &[&str] = &["signature", "apikey", "sessionkey", "expires", "signatureversion", "response"];
+const UNSTORED: &[&str] = &[
+    "signature",
+    "apikey",
+    "sessionkey",
+    "expires",
+    "signatureversion",
+    "response",
+];
 
 #[derive(Default)]
 pub struct JobQueue {
@@ -110,7 +117,10 @@ pub async fn fail_orphans(engine: &Engine) -> Result<u64, ApiError> {
         .fail_orphaned_jobs(live_since, &result, now)
         .await?;
     if n > 0 {
-        tracing::warn!(jobs = n, "failed jobs orphaned by a stopped management server");
+        tracing::warn!(
+            jobs = n,
+            "failed jobs orphaned by a stopped management server"
+        );
     }
     Ok(n)
 }
@@ -120,16 +130,26 @@ async fn worker_loop(engine: Engine) {
     loop {
         let _ = tokio::time::timeout(Duration::from_secs(1), engine.jobs.wake.notified()).await;
         let ids = match engine.store.acquire().await {
-            Ok(mut db) => db.c().unclaimed_jobs(WORKERS as i64).await.unwrap_or_default(),
+            Ok(mut db) => db
+                .c()
+                .unclaimed_jobs(WORKERS as i64)
+                .await
+                .unwrap_or_default(),
             Err(e) => {
                 tracing::warn!(error = %e, "job worker cannot reach the database");
                 continue;
             }
         };
         for id in ids {
-            let Ok(permit) = slots.clone().acquire_owned().await else { return };
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
             let claimed = match engine.store.acquire().await {
-                Ok(mut db) => db.c().claim_job(id, &engine.msid, strato_schema::now()).await.unwrap_or(false),
+                Ok(mut db) => db
+                    .c()
+                    .claim_job(id, &engine.msid, strato_schema::now())
+                    .await
+                    .unwrap_or(false),
                 Err(_) => false,
             };
             if !claimed {
@@ -166,7 +186,8 @@ async fn run_job(engine: &Engine, id: i64) -> Result<(), ApiError> {
         Ok(r) => JobOutcome::Done(r),
         Err(e) => JobOutcome::Failed(e),
     };
-    let text = serde_json::to_string(&stored).map_err(|_| ApiError::internal("unable to store the job result"))?;
+    let text = serde_json::to_string(&stored)
+        .map_err(|_| ApiError::internal("unable to store the job result"))?;
     engine
         .store
         .acquire()
@@ -191,8 +212,8 @@ async fn execute_job(engine: &Engine, job: &JobRow) -> Result<Reply, ApiError> {
         .registry
         .get(&job.cmd)
         .ok_or_else(|| ApiError::internal(format!("unknown command {} in job", job.cmd)))?;
-    let pairs: Vec<(String, String)> =
-        serde_json::from_str(&job.params).map_err(|_| ApiError::internal("unreadable job parameters"))?;
+    let pairs: Vec<(String, String)> = serde_json::from_str(&job.params)
+        .map_err(|_| ApiError::internal("unreadable job parameters"))?;
     let args = strato_api::params::parse(command.spec, &RawParams::from_pairs(pairs))?;
     engine.execute(caller, command, args, Some(job.id)).await
 }
@@ -207,9 +228,14 @@ pub fn job_obj(job: &JobRow) -> Obj {
         .int("jobprocstatus", 0)
         .int("jobresultcode", job.result_code);
     if job.status != STATUS_PENDING {
-        let outcome = job.result.as_deref().and_then(|r| serde_json::from_str::<JobOutcome>(r).ok());
+        let outcome = job
+            .result
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<JobOutcome>(r).ok());
         if let Some(outcome) = outcome {
-            o = o.str("jobresulttype", "object").node("jobresult", Node::Obj(job_result(outcome)));
+            o = o
+                .str("jobresulttype", "object")
+                .node("jobresult", Node::Obj(job_result(outcome)));
         }
     }
     o.opt_str("jobinstancetype", job.instance_type.clone())
@@ -219,7 +245,10 @@ pub fn job_obj(job: &JobRow) -> Obj {
         .str("jobid", &job.uuid)
         .str("account", &job.account_name)
         .str("domainid", &job.domain_uuid)
-        .str("domainpath", strato_schema::domain::display_path(&job.domain_path))
+        .str(
+            "domainpath",
+            strato_schema::domain::display_path(&job.domain_path),
+        )
         .opt_str("managementserverid", job.owner_msid.clone())
         .opt_str("managementservername", job.owner_name.clone())
 }
@@ -228,7 +257,9 @@ fn job_result(outcome: JobOutcome) -> Obj {
     let o = Obj::new("jobresult");
     match outcome {
         JobOutcome::Done(Reply::Object(obj)) => o.node(&obj.name.clone(), Node::Obj(obj)),
-        JobOutcome::Done(Reply::Success { display_text }) => o.bool("success", true).opt_str("displaytext", display_text),
+        JobOutcome::Done(Reply::Success { display_text }) => {
+            o.bool("success", true).opt_str("displaytext", display_text)
+        }
         JobOutcome::Done(Reply::List { count, items }) => {
             let o = o.int("count", count as i64);
             match items.first().map(|i| i.name.clone()) {
@@ -236,7 +267,12 @@ fn job_result(outcome: JobOutcome) -> Obj {
                 None => o,
             }
         }
-        JobOutcome::Done(Reply::Flat(fields)) => Obj { name: "jobresult".into(), fields },
-        JobOutcome::Failed(e) => o.int("errorcode", e.code.as_u16().into()).str("errortext", e.text),
+        JobOutcome::Done(Reply::Flat(fields)) => Obj {
+            name: "jobresult".into(),
+            fields,
+        },
+        JobOutcome::Failed(e) => o
+            .int("errorcode", e.code.as_u16().into())
+            .str("errortext", e.text),
     }
 }

@@ -74,16 +74,31 @@ impl Engine {
 
     /// Runs a command (synchronously, or as the body of its job) and records the event
     /// of a state-changing command, success or failure.
-    pub async fn execute(&self, caller: Caller, command: &Command, args: Args, job: Option<i64>) -> Result<Reply, ApiError> {
+    pub async fn execute(
+        &self,
+        caller: Caller,
+        command: &Command,
+        args: Args,
+        job: Option<i64>,
+    ) -> Result<Reply, ApiError> {
         let subject = events::subject_of(command.spec, &args);
         let result = self.run(caller.clone(), command, args, job).await;
-        if let Some(event_type) = command.spec.event {
+        // Failed synchronous calls are answered to the caller; only job failures, which
+        // nobody may be watching, are recorded.
+        let record = result.is_ok() || job.is_some();
+        if let (Some(event_type), true) = (command.spec.event, record) {
             events::record_outcome(self, &caller, command.spec, event_type, subject, &result).await;
         }
         result
     }
 
-    async fn run(&self, caller: Caller, command: &Command, args: Args, job: Option<i64>) -> Result<Reply, ApiError> {
+    async fn run(
+        &self,
+        caller: Caller,
+        command: &Command,
+        args: Args,
+        job: Option<i64>,
+    ) -> Result<Reply, ApiError> {
         let ctx = Ctx {
             engine: self.clone(),
             caller,

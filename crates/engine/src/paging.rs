@@ -16,12 +16,20 @@ pub fn page(args: &Args, settings: &Settings) -> Result<Page, ApiError> {
             offset: 0,
         }),
         (None, Some(-1)) => Ok(Page::ALL),
-        (Some(_), Some(-1)) => Err(ApiError::param("Can't specify page parameter when pagesize is -1 (Unlimited)")),
-        (Some(_), None) => Err(ApiError::param("\"pagesize\" parameter is required when \"page\" is specified")),
-        (None, Some(_)) => Err(ApiError::param("\"page\" parameter is required when \"pagesize\" is specified")),
+        (Some(_), Some(-1)) => Err(ApiError::param(
+            "Can't specify page parameter when pagesize is -1 (Unlimited)",
+        )),
+        (Some(_), None) => Err(ApiError::param(
+            "\"pagesize\" parameter is required when \"page\" is specified",
+        )),
+        (None, Some(_)) => Err(ApiError::param(
+            "\"page\" parameter is required when \"pagesize\" is specified",
+        )),
         (Some(p), Some(s)) => {
             if s <= 0 {
-                return Err(ApiError::param(format!("Invalid value {s} for parameter pagesize: must be positive or -1")));
+                return Err(ApiError::param(format!(
+                    "Invalid value {s} for parameter pagesize: must be positive or -1"
+                )));
             }
             if max > 0 && s > max {
                 return Err(ApiError::param(format!(

@@ -1,7 +1,7 @@
 //! Password hashing with Argon2id (salted, deliberately slow).
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use strato_common::ApiError;
 
 /// Hashes a password into a PHC string (`$argon2id$v=19$...`).

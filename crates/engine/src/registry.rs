@@ -41,14 +41,26 @@ macro_rules! cmd {
 
 fn all() -> Vec<Command> {
     vec![
-        Command { spec: &api::auth::LOGIN, handler: Handler::Authenticator },
-        Command { spec: &api::auth::LOGOUT, handler: Handler::Authenticator },
+        Command {
+            spec: &api::auth::LOGIN,
+            handler: Handler::Authenticator,
+        },
+        Command {
+            spec: &api::auth::LOGOUT,
+            handler: Handler::Authenticator,
+        },
         cmd!(api::discovery::LIST_APIS, h::discovery::list_apis),
-        cmd!(api::jobs::QUERY_ASYNC_JOB_RESULT, h::jobs::query_async_job_result),
+        cmd!(
+            api::jobs::QUERY_ASYNC_JOB_RESULT,
+            h::jobs::query_async_job_result
+        ),
         cmd!(api::jobs::LIST_ASYNC_JOBS, h::jobs::list_async_jobs),
         cmd!(api::domains::CREATE_DOMAIN, h::domains::create_domain),
         cmd!(api::domains::LIST_DOMAINS, h::domains::list_domains),
-        cmd!(api::domains::LIST_DOMAIN_CHILDREN, h::domains::list_domain_children),
+        cmd!(
+            api::domains::LIST_DOMAIN_CHILDREN,
+            h::domains::list_domain_children
+        ),
         cmd!(api::domains::UPDATE_DOMAIN, h::domains::update_domain),
         cmd!(api::domains::DELETE_DOMAIN, h::domains::delete_domain),
         cmd!(api::accounts::CREATE_ACCOUNT, h::accounts::create_account),
@@ -74,17 +86,38 @@ fn all() -> Vec<Command> {
         cmd!(api::roles::DELETE_ROLE, h::roles::delete_role),
         cmd!(api::roles::ENABLE_ROLE, h::roles::enable_role),
         cmd!(api::roles::DISABLE_ROLE, h::roles::disable_role),
-        cmd!(api::roles::LIST_ROLE_PERMISSIONS, h::roles::list_role_permissions),
-        cmd!(api::roles::CREATE_ROLE_PERMISSION, h::roles::create_role_permission),
-        cmd!(api::roles::UPDATE_ROLE_PERMISSION, h::roles::update_role_permission),
-        cmd!(api::roles::DELETE_ROLE_PERMISSION, h::roles::delete_role_permission),
+        cmd!(
+            api::roles::LIST_ROLE_PERMISSIONS,
+            h::roles::list_role_permissions
+        ),
+        cmd!(
+            api::roles::CREATE_ROLE_PERMISSION,
+            h::roles::create_role_permission
+        ),
+        cmd!(
+            api::roles::UPDATE_ROLE_PERMISSION,
+            h::roles::update_role_permission
+        ),
+        cmd!(
+            api::roles::DELETE_ROLE_PERMISSION,
+            h::roles::delete_role_permission
+        ),
         cmd!(api::events::LIST_EVENTS, h::events::list_events),
         cmd!(api::events::LIST_EVENT_TYPES, h::events::list_event_types),
         cmd!(api::events::ARCHIVE_EVENTS, h::events::archive_events),
         cmd!(api::events::DELETE_EVENTS, h::events::delete_events),
-        cmd!(api::config::LIST_CONFIGURATIONS, h::config::list_configurations),
-        cmd!(api::config::UPDATE_CONFIGURATION, h::config::update_configuration),
-        cmd!(api::config::RESET_CONFIGURATION, h::config::reset_configuration),
+        cmd!(
+            api::config::LIST_CONFIGURATIONS,
+            h::config::list_configurations
+        ),
+        cmd!(
+            api::config::UPDATE_CONFIGURATION,
+            h::config::update_configuration
+        ),
+        cmd!(
+            api::config::RESET_CONFIGURATION,
+            h::config::reset_configuration
+        ),
         cmd!(api::config::LIST_CAPABILITIES, h::config::list_capabilities),
     ]
 }

@@ -1,7 +1,7 @@
 //! Random secrets: API and secret keys, session ids and session keys.
 
-use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 
 fn random<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
@@ -11,7 +11,10 @@ fn random<const N: usize>() -> [u8; N] {
 
 /// An API key or secret key: 64 random bytes, URL-safe base64 (86 characters).
 pub fn api_key() -> String {
-    URL_SAFE.encode(random::<64>()).trim_end_matches('=').to_string()
+    URL_SAFE
+        .encode(random::<64>())
+        .trim_end_matches('=')
+        .to_string()
 }
 
 /// A session key: 20 random bytes, URL-safe base64 without padding (as CloudStack).

@@ -57,7 +57,12 @@ fn key_access(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("Inherit")
 }
 
-pub fn account(a: &AccountRow, users: &[UserRow], details: &[(String, String)], caller: &Caller) -> Obj {
+pub fn account(
+    a: &AccountRow,
+    users: &[UserRow],
+    details: &[(String, String)],
+    caller: &Caller,
+) -> Obj {
     let mut o = Obj::new("account")
         .str("id", &a.uuid)
         .str("name", &a.name)
@@ -79,7 +84,13 @@ pub fn account(a: &AccountRow, users: &[UserRow], details: &[(String, String)], 
         .node("groups", Node::Strs(Vec::new()))
         .node(
             "user",
-            Node::Objs(users.iter().filter(|u| u.account_id == a.id).map(|u| user(u, caller)).collect()),
+            Node::Objs(
+                users
+                    .iter()
+                    .filter(|u| u.account_id == a.id)
+                    .map(|u| user(u, caller))
+                    .collect(),
+            ),
         )
 }
 

@@ -131,14 +131,22 @@ impl Conn<'_> {
         Ok(self.fetch_all(&sql).await?.into_iter().next())
     }
 
-    pub async fn account_by_name(&mut self, domain_id: i64, name: &str) -> Result<Option<AccountRow>> {
+    pub async fn account_by_name(
+        &mut self,
+        domain_id: i64,
+        name: &str,
+    ) -> Result<Option<AccountRow>> {
         let mut sql = Sql::new(SELECT);
         sql.and("a.domain_id = ?", Bind::I64(domain_id));
         sql.and("a.name = ?", Bind::Str(name.into()));
         Ok(self.fetch_all(&sql).await?.into_iter().next())
     }
 
-    pub async fn list_accounts(&mut self, f: &AccountFilter, page: Page) -> Result<(i64, Vec<AccountRow>)> {
+    pub async fn list_accounts(
+        &mut self,
+        f: &AccountFilter,
+        page: Page,
+    ) -> Result<(i64, Vec<AccountRow>)> {
         let mut count = Sql::new(COUNT);
         f.apply(&mut count);
         let total = self.fetch_count(&count).await?;
@@ -190,7 +198,12 @@ impl Conn<'_> {
         .await?))
     }
 
-    pub async fn set_account_detail(&mut self, account_id: i64, name: &str, value: &str) -> Result<()> {
+    pub async fn set_account_detail(
+        &mut self,
+        account_id: i64,
+        name: &str,
+        value: &str,
+    ) -> Result<()> {
         const SQL: &str = "INSERT INTO account_detail (account_id, name, value) VALUES ($1, $2, $3) \
              ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value";
         on_conn!(self, |c| sqlx::query(SQL)
@@ -198,7 +211,8 @@ impl Conn<'_> {
             .bind(name)
             .bind(value)
             .execute(&mut **c)
-            .await?.rows_affected());
+            .await?
+            .rows_affected());
         Ok(())
     }
 

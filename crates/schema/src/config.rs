@@ -21,15 +21,19 @@ impl Conn<'_> {
             .bind(value)
             .bind(now)
             .execute(&mut **c)
-            .await?.rows_affected());
+            .await?
+            .rows_affected());
         Ok(())
     }
 
     pub async fn reset_config(&mut self, name: &str) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("DELETE FROM configuration WHERE name = $1")
-            .bind(name)
-            .execute(&mut **c)
-            .await?.rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "DELETE FROM configuration WHERE name = $1"
+        )
+        .bind(name)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 }

@@ -157,7 +157,8 @@ impl Conn<'_> {
             .bind(network_domain)
             .bind(id)
             .execute(&mut **c)
-            .await?.rows_affected());
+            .await?
+            .rows_affected());
         Ok(())
     }
 

@@ -145,18 +145,25 @@ impl Conn<'_> {
             .bind(e.parent_id)
             .bind(now)
             .execute(&mut **c)
-            .await?.rows_affected());
+            .await?
+            .rows_affected());
         Ok(())
     }
 
     pub async fn event_id(&mut self, uuid: &str) -> Result<Option<i64>> {
-        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>("SELECT id FROM event WHERE uuid = $1")
-            .bind(uuid)
-            .fetch_optional(&mut **c)
-            .await?))
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM event WHERE uuid = $1"
+        )
+        .bind(uuid)
+        .fetch_optional(&mut **c)
+        .await?))
     }
 
-    pub async fn list_events(&mut self, f: &EventFilter, page: Page) -> Result<(i64, Vec<EventRow>)> {
+    pub async fn list_events(
+        &mut self,
+        f: &EventFilter,
+        page: Page,
+    ) -> Result<(i64, Vec<EventRow>)> {
         let mut count = Sql::new(COUNT);
         f.apply(&mut count);
         let total = self.fetch_count(&count).await?;

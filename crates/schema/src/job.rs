@@ -179,11 +179,14 @@ impl Conn<'_> {
     }
 
     pub async fn set_job_instance(&mut self, id: i64, instance_id: &str) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("UPDATE async_job SET instance_id = $1 WHERE id = $2")
-            .bind(instance_id)
-            .bind(id)
-            .execute(&mut **c)
-            .await?.rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE async_job SET instance_id = $1 WHERE id = $2"
+        )
+        .bind(instance_id)
+        .bind(id)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 

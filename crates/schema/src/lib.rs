@@ -20,10 +20,11 @@ pub mod user;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use sqlx::PgPool;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -218,6 +219,16 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 impl From<StoreError> for strato_common::ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "database operation failed");
-        strato_common::ApiError::internal("internal error in the database layer; see the management server log")
+        strato_common::ApiError::internal(
+            "internal error in the database layer; see the management server log",
+        )
     }
+}
+
+/// Runs one statement outside any transaction (e.g. `CREATE DATABASE` in test rigs).
+pub async fn execute_raw(pool: &PgPool, sql: &str) -> Result<()> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -15,7 +15,13 @@ pub struct MsHostRow {
 }
 
 impl Conn<'_> {
-    pub async fn register_mshost(&mut self, uuid: &str, name: &str, version: &str, now: DateTime<Utc>) -> Result<()> {
+    pub async fn register_mshost(
+        &mut self,
+        uuid: &str,
+        name: &str,
+        version: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         const SQL: &str = "INSERT INTO mshost (uuid, name, version, started, last_heartbeat, state) \
              VALUES ($1, $2, $3, $4, $4, 'Up')";
         on_conn!(self, |c| sqlx::query(SQL)
@@ -24,24 +30,31 @@ impl Conn<'_> {
             .bind(version)
             .bind(now)
             .execute(&mut **c)
-            .await?.rows_affected());
+            .await?
+            .rows_affected());
         Ok(())
     }
 
     pub async fn heartbeat_mshost(&mut self, uuid: &str, now: DateTime<Utc>) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("UPDATE mshost SET last_heartbeat = $1, state = 'Up' WHERE uuid = $2")
-            .bind(now)
-            .bind(uuid)
-            .execute(&mut **c)
-            .await?.rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE mshost SET last_heartbeat = $1, state = 'Up' WHERE uuid = $2"
+        )
+        .bind(now)
+        .bind(uuid)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
     pub async fn stop_mshost(&mut self, uuid: &str) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("UPDATE mshost SET state = 'Down' WHERE uuid = $1")
-            .bind(uuid)
-            .execute(&mut **c)
-            .await?.rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE mshost SET state = 'Down' WHERE uuid = $1"
+        )
+        .bind(uuid)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 

@@ -85,7 +85,11 @@ impl Conn<'_> {
         Ok(self.fetch_all(&sql).await?.into_iter().next())
     }
 
-    pub async fn list_roles(&mut self, f: &RoleFilter<'_>, page: Page) -> Result<(i64, Vec<RoleRow>)> {
+    pub async fn list_roles(
+        &mut self,
+        f: &RoleFilter<'_>,
+        page: Page,
+    ) -> Result<(i64, Vec<RoleRow>)> {
         let build = |head: &str| {
             let mut sql = Sql::new(head);
             if let Some(u) = f.uuid {
@@ -129,20 +133,27 @@ impl Conn<'_> {
             .bind(&r.state)
             .bind(r.id)
             .execute(&mut **c)
-            .await?.rows_affected());
+            .await?
+            .rows_affected());
         Ok(())
     }
 
     pub async fn remove_role(&mut self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("DELETE FROM role_permission WHERE role_id = $1")
-            .bind(id)
-            .execute(&mut **c)
-            .await?.rows_affected());
-        on_conn!(self, |c| sqlx::query("UPDATE role SET removed = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&mut **c)
-            .await?.rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "DELETE FROM role_permission WHERE role_id = $1"
+        )
+        .bind(id)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE role SET removed = $1 WHERE id = $2"
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
@@ -195,28 +206,37 @@ impl Conn<'_> {
     }
 
     pub async fn set_permission(&mut self, id: i64, permission: &str) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("UPDATE role_permission SET permission = $1 WHERE id = $2")
-            .bind(permission)
-            .bind(id)
-            .execute(&mut **c)
-            .await?.rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE role_permission SET permission = $1 WHERE id = $2"
+        )
+        .bind(permission)
+        .bind(id)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
     pub async fn set_permission_order(&mut self, id: i64, order: i64) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("UPDATE role_permission SET sort_order = $1 WHERE id = $2")
-            .bind(order)
-            .bind(id)
-            .execute(&mut **c)
-            .await?.rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE role_permission SET sort_order = $1 WHERE id = $2"
+        )
+        .bind(order)
+        .bind(id)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
     pub async fn delete_permission(&mut self, id: i64) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("DELETE FROM role_permission WHERE id = $1")
-            .bind(id)
-            .execute(&mut **c)
-            .await?.rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "DELETE FROM role_permission WHERE id = $1"
+        )
+        .bind(id)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 }

@@ -25,7 +25,8 @@ impl Conn<'_> {
             .bind(s.created)
             .bind(s.last_seen)
             .execute(&mut **c)
-            .await?.rows_affected());
+            .await?
+            .rows_affected());
         Ok(())
     }
 
@@ -39,11 +40,14 @@ impl Conn<'_> {
     }
 
     pub async fn touch_session(&mut self, id: &str, now: DateTime<Utc>) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("UPDATE session SET last_seen = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&mut **c)
-            .await?.rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE session SET last_seen = $1 WHERE id = $2"
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
@@ -51,24 +55,30 @@ impl Conn<'_> {
         on_conn!(self, |c| sqlx::query("DELETE FROM session WHERE id = $1")
             .bind(id)
             .execute(&mut **c)
-            .await?.rows_affected());
+            .await?
+            .rows_affected());
         Ok(())
     }
 
     /// Ends every session of a user (disable, lock, delete, password change).
     pub async fn delete_user_sessions(&mut self, user_id: i64) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("DELETE FROM session WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut **c)
-            .await?.rows_affected());
+        on_conn!(self, |c| sqlx::query(
+            "DELETE FROM session WHERE user_id = $1"
+        )
+        .bind(user_id)
+        .execute(&mut **c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
     pub async fn expire_sessions(&mut self, idle_before: DateTime<Utc>) -> Result<u64> {
-        Ok(on_conn!(self, |c| sqlx::query("DELETE FROM session WHERE last_seen < $1")
-            .bind(idle_before)
-            .execute(&mut **c)
-            .await?
-            .rows_affected()))
+        Ok(on_conn!(self, |c| sqlx::query(
+            "DELETE FROM session WHERE last_seen < $1"
+        )
+        .bind(idle_before)
+        .execute(&mut **c)
+        .await?
+        .rows_affected()))
     }
 }

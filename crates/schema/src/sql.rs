@@ -149,7 +149,10 @@ impl Page {
 
     pub fn apply(&self, sql: &mut Sql) {
         if let Some(limit) = self.limit {
-            sql.push_bind(" LIMIT ? OFFSET ?", [Bind::I64(limit), Bind::I64(self.offset)]);
+            sql.push_bind(
+                " LIMIT ? OFFSET ?",
+                [Bind::I64(limit), Bind::I64(self.offset)],
+            );
         }
     }
 }

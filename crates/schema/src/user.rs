@@ -163,11 +163,16 @@ impl Conn<'_> {
     }
 
     pub async fn user_by_api_key(&mut self, api_key: &str) -> Result<Option<UserRow>> {
-        self.user_where("u.api_key = ?", Bind::Str(api_key.into())).await
+        self.user_where("u.api_key = ?", Bind::Str(api_key.into()))
+            .await
     }
 
     /// User names are unique within a domain.
-    pub async fn user_by_name(&mut self, domain_id: i64, username: &str) -> Result<Option<UserRow>> {
+    pub async fn user_by_name(
+        &mut self,
+        domain_id: i64,
+        username: &str,
+    ) -> Result<Option<UserRow>> {
         let mut sql = Sql::new(SELECT);
         sql.and("a.domain_id = ?", Bind::I64(domain_id));
         sql.and("u.username = ?", Bind::Str(username.into()));

@@ -40,14 +40,19 @@ pub fn decode_pairs(text: &str) -> Vec<(String, String)> {
 
 fn decode(s: &str) -> String {
     let s = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&s).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
 }
 
 /// A finished answer: body, status, and whether it is an error raised as an exception.
@@ -63,10 +68,19 @@ impl IntoResponse for Answer {
     fn into_response(self) -> Response {
         let mut resp = (self.status, self.body).into_response();
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.format.content_type()));
-        h.insert("X-Content-Type-Options", HeaderValue::from_static("nosniff"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.format.content_type()),
+        );
+        h.insert(
+            "X-Content-Type-Options",
+            HeaderValue::from_static("nosniff"),
+        );
         h.insert("X-XSS-Protection", HeaderValue::from_static("1;mode=block"));
-        if let Some(d) = self.description.and_then(|d| HeaderValue::from_str(&d.replace(['\r', '\n'], " ")).ok()) {
+        if let Some(d) = self
+            .description
+            .and_then(|d| HeaderValue::from_str(&d.replace(['\r', '\n'], " ")).ok())
+        {
             h.insert("X-Description", d);
         }
         for c in self.cookies {
@@ -117,7 +131,9 @@ pub async fn handle(
             Some("json") => Format::Json,
             _ => Format::Xml,
         };
-        return integration(&state.engine, raw, format).await.into_response();
+        return integration(&state.engine, raw, format)
+            .await
+            .into_response();
     }
     let body_pairs = if body.is_empty() {
         Vec::new()
@@ -132,10 +148,18 @@ pub async fn handle(
     };
     let raw = RawParams::resolve(query, body_pairs);
     let format = Format::from_param(raw.get("response"));
-    dispatch(&state.engine, &method, &headers, raw, format).await.into_response()
+    dispatch(&state.engine, &method, &headers, raw, format)
+        .await
+        .into_response()
 }
 
-async fn dispatch(engine: &Engine, method: &Method, headers: &HeaderMap, raw: RawParams, format: Format) -> Answer {
+async fn dispatch(
+    engine: &Engine,
+    method: &Method,
+    headers: &HeaderMap,
+    raw: RawParams,
+    format: Format,
+) -> Answer {
     let Some(name) = raw.command().map(str::to_string) else {
         return error_answer(format, "null", &ApiError::unauthorized(), false);
     };
@@ -148,7 +172,8 @@ async fn dispatch(engine: &Engine, method: &Method, headers: &HeaderMap, raw: Ra
     let command = engine.registry.get(&name).copied();
     let session_id = cookies::get(headers, "JSESSIONID");
     let session_key_param = raw.get("sessionkey");
-    let use_session = raw.get("apikey").is_none() && (session_id.is_some() || session_key_param.is_some());
+    let use_session =
+        raw.get("apikey").is_none() && (session_id.is_some() || session_key_param.is_some());
     let caller = if use_session {
         let creds = SessionCredentials {
             session_id: session_id.unwrap_or(""),
@@ -163,7 +188,8 @@ async fn dispatch(engine: &Engine, method: &Method, headers: &HeaderMap, raw: Ra
             Some(_) => auth::verify_signed(engine, &raw, strato_schema::now()).await,
         }
     };
-    let response_name = command.map_or_else(|| "errorresponse".to_string(), |c| c.spec.response_name());
+    let response_name =
+        command.map_or_else(|| "errorresponse".to_string(), |c| c.spec.response_name());
     let caller = match caller {
         Ok(c) => c,
         Err(e) => return error_answer(format, &response_name, &e, false),
@@ -187,7 +213,9 @@ async fn run(
 ) -> Answer {
     let versioned = versioned && engine.settings.expose_version_in_xml();
     let allowed = match engine.store.acquire().await {
-        Ok(mut db) => strato_engine::access::check_command(&mut db.c(), &caller, command.spec).await,
+        Ok(mut db) => {
+            strato_engine::access::check_command(&mut db.c(), &caller, command.spec).await
+        }
         Err(e) => Err(e.into()),
     };
     if let Err(e) = allowed {
@@ -199,7 +227,10 @@ async fn run(
     };
     let span = tracing::info_span!("api", command = command.spec.name, user = %caller.user_uuid);
     if command.spec.is_async {
-        return match jobs::submit(engine, &caller, command, raw, args.uuid("id")).instrument(span).await {
+        return match jobs::submit(engine, &caller, command, raw, args.uuid("id"))
+            .instrument(span)
+            .await
+        {
             Ok(job) => {
                 let reply = Reply::Flat(vec![("jobid".into(), Node::Str(job))]);
                 ok_answer(format, response_name, &reply, versioned)
@@ -208,12 +239,25 @@ async fn run(
         };
     }
     let root = caller.is_root_admin();
-    match engine.execute(caller, command, args, None).instrument(span).await {
+    match engine
+        .execute(caller, command, args, None)
+        .instrument(span)
+        .await
+    {
         Ok(reply) => ok_answer(format, response_name, &reply, versioned),
         Err(mut e) => {
             // Internal failures are not explained to non-root callers.
-            if !root && matches!(e.code, ErrorCode::Internal | ErrorCode::InsufficientCapacity | ErrorCode::ResourceUnavailable) {
-                e.text = "Internal error executing command, please contact your system administrator".into();
+            if !root
+                && matches!(
+                    e.code,
+                    ErrorCode::Internal
+                        | ErrorCode::InsufficientCapacity
+                        | ErrorCode::ResourceUnavailable
+                )
+            {
+                e.text =
+                    "Internal error executing command, please contact your system administrator"
+                        .into();
             }
             error_answer(format, response_name, &e, versioned)
         }
@@ -227,13 +271,29 @@ async fn integration(engine: &Engine, raw: RawParams, format: Format) -> Answer 
     };
     let command = match engine.registry.get(&name) {
         Some(c) if !matches!(c.handler, strato_engine::registry::Handler::Authenticator) => *c,
-        _ => return error_answer(format, "errorresponse", &ApiError::unavailable_command(&name), false),
+        _ => {
+            return error_answer(
+                format,
+                "errorresponse",
+                &ApiError::unavailable_command(&name),
+                false,
+            );
+        }
     };
     let caller = match auth::system_caller(engine).await {
         Ok(c) => c,
         Err(e) => return error_answer(format, &command.spec.response_name(), &e, false),
     };
-    run(engine, caller, &command, &raw, format, &command.spec.response_name(), false).await
+    run(
+        engine,
+        caller,
+        &command,
+        &raw,
+        format,
+        &command.spec.response_name(),
+        false,
+    )
+    .await
 }
 
 async fn login(engine: &Engine, method: &Method, raw: &RawParams, format: Format) -> Answer {
@@ -247,7 +307,11 @@ async fn login(engine: &Engine, method: &Method, raw: &RawParams, format: Format
         };
     }
     let (Some(username), Some(password)) = (raw.get("username"), raw.get("password")) else {
-        let e = ApiError::new(ErrorCode::AccountError, None, "Failed to authenticate user; please provide valid credentials");
+        let e = ApiError::new(
+            ErrorCode::AccountError,
+            None,
+            "Failed to authenticate user; please provide valid credentials",
+        );
         return error_answer(format, "loginresponse", &e, false);
     };
     let domain_id = raw.get("domainid").or_else(|| raw.get("domainId"));
@@ -260,7 +324,10 @@ async fn login(engine: &Engine, method: &Method, raw: &RawParams, format: Format
         ("username".to_string(), Node::Str(u.username.clone())),
         ("userid".into(), Node::Str(u.uuid.clone())),
         ("domainid".into(), Node::Str(u.domain_uuid.clone())),
-        ("timeout".into(), Node::Int(engine.settings.session_timeout_secs())),
+        (
+            "timeout".into(),
+            Node::Int(engine.settings.session_timeout_secs()),
+        ),
         ("account".into(), Node::Str(u.account_name.clone())),
         ("firstname".into(), Node::Str(u.firstname.clone())),
         ("lastname".into(), Node::Str(u.lastname.clone())),
@@ -271,7 +338,10 @@ async fn login(engine: &Engine, method: &Method, raw: &RawParams, format: Format
     }
     fields.extend([
         ("registered".to_string(), Node::Str("false".into())),
-        ("sessionkey".into(), Node::Str(login.session.session_key.clone())),
+        (
+            "sessionkey".into(),
+            Node::Str(login.session.session_key.clone()),
+        ),
         ("is2faenabled".into(), Node::Str("false".into())),
         ("is2faverified".into(), Node::Str("false".into())),
         ("issuerfor2fa".into(), Node::Str("cloudstack".into())),
@@ -280,10 +350,17 @@ async fn login(engine: &Engine, method: &Method, raw: &RawParams, format: Format
         fields.push(("managementserverid".into(), Node::Str(engine.msid.clone())));
     }
     let mut answer = ok_answer(format, "loginresponse", &Reply::Flat(fields), false);
-    let samesite = engine.settings.session_cookie_samesite().map(|s| format!(";{s}")).unwrap_or_default();
+    let samesite = engine
+        .settings
+        .session_cookie_samesite()
+        .map(|s| format!(";{s}"))
+        .unwrap_or_default();
     answer.cookies = vec![
         format!("JSESSIONID={}; Path=/client; HttpOnly", login.session.id),
-        format!("sessionkey={};Path=/client;HttpOnly{samesite}", login.session.session_key),
+        format!(
+            "sessionkey={};Path=/client;HttpOnly{samesite}",
+            login.session.session_key
+        ),
     ];
     answer
 }
@@ -303,7 +380,12 @@ async fn logout(engine: &Engine, headers: &HeaderMap, format: Format) -> Answer 
                 .collect();
             answer
         }
-        Ok(false) => error_answer(format, "logoutresponse", &ApiError::param("Session not found for the logout process."), false),
+        Ok(false) => error_answer(
+            format,
+            "logoutresponse",
+            &ApiError::param("Session not found for the logout process."),
+            false,
+        ),
         Err(e) => error_answer(format, "logoutresponse", &e, false),
     }
 }

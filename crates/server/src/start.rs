@@ -73,14 +73,19 @@ pub fn router(state: Shared) -> Router {
 async fn openapi(axum::extract::State(state): axum::extract::State<Shared>) -> impl IntoResponse {
     let doc = strato_api::openapi::document(state.engine.registry.iter().map(|c| c.spec));
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=UTF-8"),
+        )],
         doc.to_string(),
     )
 }
 
 /// Opens the store (migrating it), bootstraps first-start data and serves the API.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
-    let store = Store::open(&config.db_url).await.map_err(|e| ApiError::internal(format!("cannot open the database: {e}")))?;
+    let store = Store::open(&config.db_url)
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot open the database: {e}")))?;
     let registry = strato_engine::Registry::new();
     bootstrap::run(&store, &registry).await?;
     let engine = Engine::start(store).await?;
@@ -90,18 +95,37 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| ApiError::internal(format!("cannot listen on {}: {e}", config.listen)))?;
-    let addr = listener.local_addr().map_err(|e| ApiError::internal(e.to_string()))?;
-    tasks.push(serve(listener, router(Arc::new(AppState { engine: engine.clone(), integration: false })), cancel.clone()));
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    tasks.push(serve(
+        listener,
+        router(Arc::new(AppState {
+            engine: engine.clone(),
+            integration: false,
+        })),
+        cancel.clone(),
+    ));
     let port = engine.settings.integration_api_port();
     let mut integration_addr = None;
     if port != 0 {
         // Unauthenticated: loopback only.
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .await
-            .map_err(|e| ApiError::internal(format!("cannot listen on integration port {port}: {e}")))?;
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+            ApiError::internal(format!("cannot listen on integration port {port}: {e}"))
+        })?;
         integration_addr = listener.local_addr().ok();
-        tracing::warn!(port, "integration API port is open on 127.0.0.1 without authentication");
-        tasks.push(serve(listener, router(Arc::new(AppState { engine: engine.clone(), integration: true })), cancel.clone()));
+        tracing::warn!(
+            port,
+            "integration API port is open on 127.0.0.1 without authentication"
+        );
+        tasks.push(serve(
+            listener,
+            router(Arc::new(AppState {
+                engine: engine.clone(),
+                integration: true,
+            })),
+            cancel.clone(),
+        ));
     }
     Ok(RunningServer {
         addr,
@@ -112,7 +136,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
     })
 }
 
-fn serve(listener: TcpListener, app: Router, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+fn serve(
+    listener: TcpListener,
+    app: Router,
+    cancel: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async move { cancel.cancelled().await })

@@ -10,7 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use strato_server::{ServerConfig, start};
 
 #[derive(Parser)]
-#[command(name = "strato", version, about = "Apache CloudStack-compatible IaaS management server")]
+#[command(
+    name = "strato",
+    version,
+    about = "Apache CloudStack-compatible IaaS management server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,19 +58,28 @@ impl DbArgs {
         }
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
-        Ok(format!("sqlite://{}", self.data_dir.join("strato.db").display()))
+        Ok(format!(
+            "sqlite://{}",
+            self.data_dir.join("strato.db").display()
+        ))
     }
 }
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("strato: cannot start the runtime: {e}");
@@ -113,10 +126,15 @@ async fn setup_database(args: DbArgs) -> anyhow::Result<ExitCode> {
 
 async fn serve(args: ServerArgs, quickstart: bool) -> anyhow::Result<ExitCode> {
     let db_url = args.db.url()?;
-    let mut server = start(ServerConfig { listen: args.listen, db_url: db_url.clone() }).await?;
+    let mut server = start(ServerConfig {
+        listen: args.listen,
+        db_url: db_url.clone(),
+    })
+    .await?;
     let url = format!("http://{}/client/api", display_addr(server.addr));
     if quickstart {
-        let (api_key, secret_key) = strato_engine::bootstrap::admin_keys(&server.engine.store).await?;
+        let (api_key, secret_key) =
+            strato_engine::bootstrap::admin_keys(&server.engine.store).await?;
         print_quickstart(&url, &db_url, &api_key, &secret_key, &args.db.data_dir);
     } else {
         tracing::info!(%url, "management server ready");
@@ -150,7 +168,9 @@ fn print_quickstart(url: &str, db_url: &str, api_key: &str, secret_key: &str, da
     println!("  Secret key:  {secret_key}");
     println!();
     println!("Try it:");
-    println!("  strato api set-profile default url={url} apikey={api_key} secretkey=<secret key above>");
+    println!(
+        "  strato api set-profile default url={url} apikey={api_key} secretkey=<secret key above>"
+    );
     println!("  strato api listAccounts");
     println!();
     println!("Press Ctrl-C to stop.");

@@ -7,17 +7,33 @@ use super::{OWNER_SCOPE, PAGING};
 pub const ACCOUNT_FIELDS: &[FieldSpec] = &[
     field("id", "string", "account id"),
     field("name", "string", "account name"),
-    field("accounttype", "integer", "0 user, 1 root admin, 2 domain admin, 3 resource admin"),
+    field(
+        "accounttype",
+        "integer",
+        "0 user, 1 root admin, 2 domain admin, 3 resource admin",
+    ),
     field("roleid", "string", "role id"),
     field("rolename", "string", "role name"),
-    field("roletype", "string", "role type: Admin, ResourceAdmin, DomainAdmin or User"),
+    field(
+        "roletype",
+        "string",
+        "role type: Admin, ResourceAdmin, DomainAdmin or User",
+    ),
     field("domainid", "string", "domain id"),
     field("domain", "string", "domain name"),
     field("domainpath", "string", "domain path"),
     field("state", "string", "enabled, disabled or locked"),
-    field("networkdomain", "string", "network domain for the account's guest networks"),
+    field(
+        "networkdomain",
+        "string",
+        "network domain for the account's guest networks",
+    ),
     field("accountdetails", "map", "account details"),
-    field("isdefault", "boolean", "true for the accounts created at installation"),
+    field(
+        "isdefault",
+        "boolean",
+        "true for the accounts created at installation",
+    ),
     field("apikeyaccess", "string", "Enabled, Disabled or Inherit"),
     field("created", "date", "when the account was created"),
     field("groups", "list", "names of the account's groups"),
@@ -26,7 +42,11 @@ pub const ACCOUNT_FIELDS: &[FieldSpec] = &[
 
 const ACCOUNT_BY_ID_OR_NAME: &[ParamSpec] = &[
     ParamSpec::new("id", Uuid, "Account id").related("listAccounts"),
-    ParamSpec::new("account", String, "Account name; use together with domainid"),
+    ParamSpec::new(
+        "account",
+        String,
+        "Account name; use together with domainid",
+    ),
     ParamSpec::new("domainid", Uuid, "Domain of the named account").related("listDomains"),
 ];
 
@@ -44,8 +64,12 @@ pub const CREATE_ACCOUNT: CommandSpec = command(
         ParamSpec::new("roleid", Uuid, "Role of the account").related("listRoles"),
         ParamSpec::new("domainid", Uuid, "Domain; the caller's by default").related("listDomains"),
         ParamSpec::new("username", String, "Login name of the first user").required(),
-        ParamSpec::new("password", String, "Password of the first user in clear text")
-            .required(),
+        ParamSpec::new(
+            "password",
+            String,
+            "Password of the first user in clear text",
+        )
+        .required(),
         ParamSpec::new("email", String, "E-mail address of the first user").required(),
         ParamSpec::new("firstname", String, "First name of the first user").required(),
         ParamSpec::new("lastname", String, "Last name of the first user").required(),
@@ -71,8 +95,16 @@ pub const LIST_ACCOUNTS: CommandSpec = command(
             ParamSpec::new("name", String, "Only accounts with this name"),
             ParamSpec::new("accounttype", Integer, "Only accounts of this type"),
             ParamSpec::new("state", String, "Only accounts in this state"),
-            ParamSpec::new("iscleanuprequired", Boolean, "Only accounts pending clean-up"),
-            ParamSpec::new("apikeyaccess", String, "Only accounts with this API key access"),
+            ParamSpec::new(
+                "iscleanuprequired",
+                Boolean,
+                "Only accounts pending clean-up",
+            ),
+            ParamSpec::new(
+                "apikeyaccess",
+                String,
+                "Only accounts with this API key access",
+            ),
             ParamSpec::new("details", List, "Detail sets to include (all, min)"),
             ParamSpec::new("showicon", Boolean, "Include the resource icon"),
         ],
@@ -88,8 +120,7 @@ pub const UPDATE_ACCOUNT: CommandSpec = command(
         ACCOUNT_BY_ID_OR_NAME,
         &[
             ParamSpec::new("newname", String, "New account name"),
-            ParamSpec::new("roleid", Uuid, "New role, of the same role type")
-                .related("listRoles"),
+            ParamSpec::new("roleid", Uuid, "New role, of the same role type").related("listRoles"),
             ParamSpec::new("networkdomain", String, "New network domain"),
             ParamSpec::new("accountdetails", Map, "Details to set (key/value)"),
             ParamSpec::new("apikeyaccess", String, "Enabled, Disabled or Inherit"),

@@ -12,13 +12,37 @@ pub const LOGIN_FIELDS: &[FieldSpec] = &[
     field("lastname", "string", "last name"),
     field("type", "string", "account type as a number"),
     field("timezone", "string", "the user's time zone"),
-    field("timezoneoffset", "string", "offset of that time zone in hours"),
+    field(
+        "timezoneoffset",
+        "string",
+        "offset of that time zone in hours",
+    ),
     field("registered", "string", "false"),
-    field("sessionkey", "string", "session key to send with every call"),
-    field("is2faenabled", "string", "whether two-factor authentication is on"),
-    field("is2faverified", "string", "whether this session passed two-factor authentication"),
-    field("issuerfor2fa", "string", "issuer shown by authenticator apps"),
-    field("managementserverid", "string", "management server id (root admins)"),
+    field(
+        "sessionkey",
+        "string",
+        "session key to send with every call",
+    ),
+    field(
+        "is2faenabled",
+        "string",
+        "whether two-factor authentication is on",
+    ),
+    field(
+        "is2faverified",
+        "string",
+        "whether this session passed two-factor authentication",
+    ),
+    field(
+        "issuerfor2fa",
+        "string",
+        "issuer shown by authenticator apps",
+    ),
+    field(
+        "managementserverid",
+        "string",
+        "management server id (root admins)",
+    ),
 ];
 
 pub const LOGIN: CommandSpec = command(
@@ -28,7 +52,11 @@ pub const LOGIN: CommandSpec = command(
     &[&[
         ParamSpec::new("username", String, "Login name").required(),
         ParamSpec::new("password", String, "Password in clear text").required(),
-        ParamSpec::new("domain", String, "Domain path, e.g. / or /Sales/; ROOT by default"),
+        ParamSpec::new(
+            "domain",
+            String,
+            "Domain path, e.g. / or /Sales/; ROOT by default",
+        ),
         ParamSpec::new("domainid", Uuid, "Domain id; wins over domain").related("listDomains"),
     ]],
     flat(LOGIN_FIELDS),

@@ -13,7 +13,11 @@ pub const CONFIGURATION_FIELDS: &[FieldSpec] = &[
     field("description", "string", "what the setting does"),
     field("scope", "string", "scope of the value"),
     field("type", "string", "value type"),
-    field("isdynamic", "boolean", "true if a change applies without restart"),
+    field(
+        "isdynamic",
+        "boolean",
+        "true if a change applies without restart",
+    ),
     field("options", "string", "allowed values, comma-separated"),
 ];
 
@@ -23,7 +27,11 @@ const SCOPES: &[ParamSpec] = &[
     ParamSpec::new("storageid", Uuid, "Storage pool scope (not supported yet)"),
     ParamSpec::new("accountid", Uuid, "Account scope (not supported yet)"),
     ParamSpec::new("domainid", Uuid, "Domain scope (not supported yet)"),
-    ParamSpec::new("imagestoreuuid", Uuid, "Image store scope (not supported yet)"),
+    ParamSpec::new(
+        "imagestoreuuid",
+        Uuid,
+        "Image store scope (not supported yet)",
+    ),
 ];
 
 pub const LIST_CONFIGURATIONS: CommandSpec = command(
@@ -69,25 +77,97 @@ pub const RESET_CONFIGURATION: CommandSpec = command(
 .event("CONFIGURATION.VALUE.EDIT");
 
 pub const CAPABILITY_FIELDS: &[FieldSpec] = &[
-    field("cloudstackversion", "string", "CloudStack API version spoken"),
-    field("securitygroupsenabled", "boolean", "true if a zone uses security groups"),
-    field("userpublictemplateenabled", "boolean", "true if users may make templates public"),
-    field("allowusercreateprojects", "boolean", "true if users may create projects"),
-    field("allowuserviewdestroyedvm", "boolean", "true if users see destroyed VMs"),
-    field("allowuserexpungerecovervm", "boolean", "true if users may expunge or recover VMs"),
-    field("allowuserexpungerecovervolume", "boolean", "true if users may expunge or recover volumes"),
-    field("allowuserviewalldomainaccounts", "boolean", "true if users see all accounts of their domain"),
-    field("allowuserforcestopvm", "boolean", "true if users may force-stop VMs"),
-    field("dynamicrolesenabled", "boolean", "true: role permission rules apply"),
-    field("apilimitinterval", "integer", "API throttling interval (seconds)"),
+    field(
+        "cloudstackversion",
+        "string",
+        "CloudStack API version spoken",
+    ),
+    field(
+        "securitygroupsenabled",
+        "boolean",
+        "true if a zone uses security groups",
+    ),
+    field(
+        "userpublictemplateenabled",
+        "boolean",
+        "true if users may make templates public",
+    ),
+    field(
+        "allowusercreateprojects",
+        "boolean",
+        "true if users may create projects",
+    ),
+    field(
+        "allowuserviewdestroyedvm",
+        "boolean",
+        "true if users see destroyed VMs",
+    ),
+    field(
+        "allowuserexpungerecovervm",
+        "boolean",
+        "true if users may expunge or recover VMs",
+    ),
+    field(
+        "allowuserexpungerecovervolume",
+        "boolean",
+        "true if users may expunge or recover volumes",
+    ),
+    field(
+        "allowuserviewalldomainaccounts",
+        "boolean",
+        "true if users see all accounts of their domain",
+    ),
+    field(
+        "allowuserforcestopvm",
+        "boolean",
+        "true if users may force-stop VMs",
+    ),
+    field(
+        "dynamicrolesenabled",
+        "boolean",
+        "true: role permission rules apply",
+    ),
+    field(
+        "apilimitinterval",
+        "integer",
+        "API throttling interval (seconds)",
+    ),
     field("apilimitmax", "integer", "API calls allowed per interval"),
-    field("defaultuipagesize", "long", "default page size of the web console"),
-    field("kvmsnapshotenabled", "boolean", "true if KVM VM snapshots are allowed"),
-    field("projectinviterequired", "boolean", "true if projects need invitations"),
-    field("regionsecondaryenabled", "boolean", "true if region-wide secondary storage is on"),
-    field("kubernetesserviceenabled", "boolean", "true if the Kubernetes service is on"),
-    field("customdiskofferingminsize", "long", "smallest custom disk size (GB)"),
-    field("customdiskofferingmaxsize", "long", "largest custom disk size (GB)"),
+    field(
+        "defaultuipagesize",
+        "long",
+        "default page size of the web console",
+    ),
+    field(
+        "kvmsnapshotenabled",
+        "boolean",
+        "true if KVM VM snapshots are allowed",
+    ),
+    field(
+        "projectinviterequired",
+        "boolean",
+        "true if projects need invitations",
+    ),
+    field(
+        "regionsecondaryenabled",
+        "boolean",
+        "true if region-wide secondary storage is on",
+    ),
+    field(
+        "kubernetesserviceenabled",
+        "boolean",
+        "true if the Kubernetes service is on",
+    ),
+    field(
+        "customdiskofferingminsize",
+        "long",
+        "smallest custom disk size (GB)",
+    ),
+    field(
+        "customdiskofferingmaxsize",
+        "long",
+        "largest custom disk size (GB)",
+    ),
 ];
 
 pub const LIST_CAPABILITIES: CommandSpec = command(

@@ -13,11 +13,23 @@ pub const LIST_APIS: CommandSpec = command(
             field("name", "string", "command name"),
             field("description", "string", "what the command does"),
             field("isasync", "boolean", "true if the command returns a job id"),
-            field("since", "string", "CloudStack version that added the command"),
+            field(
+                "since",
+                "string",
+                "CloudStack version that added the command",
+            ),
             field("related", "string", "related commands"),
             field("type", "string", "response object type"),
-            field("params", "list", "parameters: name, description, type, length, required, related"),
-            field("response", "list", "response fields: name, description, type"),
+            field(
+                "params",
+                "list",
+                "parameters: name, description, type, length, required, related",
+            ),
+            field(
+                "response",
+                "list",
+                "response fields: name, description, type",
+            ),
         ],
     ),
 );

@@ -11,7 +11,11 @@ pub const DOMAIN_FIELDS: &[FieldSpec] = &[
     field("parentdomainid", "string", "parent domain id"),
     field("parentdomainname", "string", "parent domain name"),
     field("haschild", "boolean", "true if the domain has sub-domains"),
-    field("networkdomain", "string", "network domain given to guest networks"),
+    field(
+        "networkdomain",
+        "string",
+        "network domain given to guest networks",
+    ),
     field("path", "string", "full path, e.g. ROOT/Sales"),
     field("state", "string", "Active or Inactive"),
     field("created", "date", "when the domain was created"),
@@ -43,7 +47,11 @@ pub const LIST_DOMAINS: CommandSpec = command(
             ParamSpec::new("name", String, "Only domains with this name"),
             ParamSpec::new("level", Integer, "Only domains at this depth"),
             ParamSpec::new("listall", Boolean, "true: the whole visible subtree"),
-            ParamSpec::new("details", List, "Detail sets to include (all, resource, min)"),
+            ParamSpec::new(
+                "details",
+                List,
+                "Detail sets to include (all, resource, min)",
+            ),
         ],
     ],
     list("domain", DOMAIN_FIELDS),
@@ -59,8 +67,16 @@ pub const LIST_DOMAIN_CHILDREN: CommandSpec = command(
             ParamSpec::new("id", Uuid, "Parent domain; the caller's domain by default")
                 .related("listDomains"),
             ParamSpec::new("name", String, "Only children with this name"),
-            ParamSpec::new("isrecursive", Boolean, "true: all descendants, not just children"),
-            ParamSpec::new("listall", Boolean, "true: all descendants, not just children"),
+            ParamSpec::new(
+                "isrecursive",
+                Boolean,
+                "true: all descendants, not just children",
+            ),
+            ParamSpec::new(
+                "listall",
+                Boolean,
+                "true: all descendants, not just children",
+            ),
         ],
     ],
     list("domain", DOMAIN_FIELDS),
@@ -71,7 +87,9 @@ pub const UPDATE_DOMAIN: CommandSpec = command(
     "Renames a domain or changes its network domain",
     Roles::ROOT_AND_DOMAIN_ADMIN,
     &[&[
-        ParamSpec::new("id", Uuid, "Domain to update").required().related("listDomains"),
+        ParamSpec::new("id", Uuid, "Domain to update")
+            .required()
+            .related("listDomains"),
         ParamSpec::new("name", String, "New name"),
         ParamSpec::new("networkdomain", String, "New network domain"),
     ]],
@@ -84,7 +102,9 @@ pub const DELETE_DOMAIN: CommandSpec = command(
     "Deletes a domain; with cleanup=true also its sub-domains and accounts",
     Roles::ROOT_AND_DOMAIN_ADMIN,
     &[&[
-        ParamSpec::new("id", Uuid, "Domain to delete").required().related("listDomains"),
+        ParamSpec::new("id", Uuid, "Domain to delete")
+            .required()
+            .related("listDomains"),
         ParamSpec::new(
             "cleanup",
             Boolean,

@@ -14,22 +14,44 @@ pub const JOB_FIELDS: &[FieldSpec] = &[
     field("cmd", "string", "command the job runs"),
     field("jobstatus", "integer", "0 pending, 1 succeeded, 2 failed"),
     field("jobprocstatus", "integer", "progress indicator"),
-    field("jobresultcode", "integer", "0 on success, else the error code"),
+    field(
+        "jobresultcode",
+        "integer",
+        "0 on success, else the error code",
+    ),
     field("jobresulttype", "string", "object or text"),
     field("jobresult", "object", "the command's result or error"),
-    field("jobinstancetype", "string", "type of the resource the job acts on"),
-    field("jobinstanceid", "string", "id of the resource the job acts on"),
+    field(
+        "jobinstancetype",
+        "string",
+        "type of the resource the job acts on",
+    ),
+    field(
+        "jobinstanceid",
+        "string",
+        "id of the resource the job acts on",
+    ),
     field("created", "date", "when the job was submitted"),
     field("completed", "date", "when the job finished"),
-    field("managementserverid", "string", "management server running the job"),
-    field("managementservername", "string", "name of that management server"),
+    field(
+        "managementserverid",
+        "string",
+        "management server running the job",
+    ),
+    field(
+        "managementservername",
+        "string",
+        "name of that management server",
+    ),
 ];
 
 pub const QUERY_ASYNC_JOB_RESULT: CommandSpec = command(
     "queryAsyncJobResult",
     "Returns the status, and when finished the result, of an asynchronous job",
     Roles::ALL,
-    &[&[ParamSpec::new("jobid", Uuid, "Job id").required().related("listAsyncJobs")]],
+    &[&[ParamSpec::new("jobid", Uuid, "Job id")
+        .required()
+        .related("listAsyncJobs")]],
     flat(JOB_FIELDS),
 );
 
@@ -41,8 +63,16 @@ pub const LIST_ASYNC_JOBS: CommandSpec = command(
         PAGING,
         super::OWNER_SCOPE,
         &[
-            ParamSpec::new("startdate", Date, "Only jobs submitted at or after this time"),
-            ParamSpec::new("managementserverid", Uuid, "Only jobs of this management server"),
+            ParamSpec::new(
+                "startdate",
+                Date,
+                "Only jobs submitted at or after this time",
+            ),
+            ParamSpec::new(
+                "managementserverid",
+                Uuid,
+                "Only jobs of this management server",
+            ),
         ],
     ],
     list("asyncjobs", JOB_FIELDS),

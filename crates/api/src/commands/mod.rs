@@ -18,8 +18,16 @@ use crate::spec::{ParamSpec, ParamType::*};
 
 /// `keyword`, `page`, `pagesize`: every list command has them.
 pub const PAGING: &[ParamSpec] = &[
-    ParamSpec::new("keyword", String, "Only entries whose name contains this text"),
-    ParamSpec::new("page", Integer, "Page number, starting at 1; needs pagesize"),
+    ParamSpec::new(
+        "keyword",
+        String,
+        "Only entries whose name contains this text",
+    ),
+    ParamSpec::new(
+        "page",
+        Integer,
+        "Page number, starting at 1; needs pagesize",
+    ),
     ParamSpec::new(
         "pagesize",
         Integer,
@@ -29,7 +37,11 @@ pub const PAGING: &[ParamSpec] = &[
 
 /// Owner scoping of list commands over account-owned resources.
 pub const OWNER_SCOPE: &[ParamSpec] = &[
-    ParamSpec::new("account", String, "Owner account name; use together with domainid"),
+    ParamSpec::new(
+        "account",
+        String,
+        "Owner account name; use together with domainid",
+    ),
     ParamSpec::new("domainid", Uuid, "Only entries of this domain").related("listDomains"),
     ParamSpec::new(
         "isrecursive",

@@ -7,10 +7,22 @@ use super::PAGING;
 pub const ROLE_FIELDS: &[FieldSpec] = &[
     field("id", "string", "role id"),
     field("name", "string", "role name"),
-    field("type", "string", "role type: Admin, ResourceAdmin, DomainAdmin or User"),
+    field(
+        "type",
+        "string",
+        "role type: Admin, ResourceAdmin, DomainAdmin or User",
+    ),
     field("description", "string", "description of the role"),
-    field("isdefault", "boolean", "true for the roles created at installation"),
-    field("ispublic", "boolean", "true if domain admins may see and use the role"),
+    field(
+        "isdefault",
+        "boolean",
+        "true for the roles created at installation",
+    ),
+    field(
+        "ispublic",
+        "boolean",
+        "true if domain admins may see and use the role",
+    ),
     field("state", "string", "Enabled or Disabled"),
 ];
 
@@ -23,7 +35,9 @@ pub const PERMISSION_FIELDS: &[FieldSpec] = &[
     field("description", "string", "description of the rule"),
 ];
 
-const ROLE_ID: ParamSpec = ParamSpec::new("id", Uuid, "Role id").required().related("listRoles");
+const ROLE_ID: ParamSpec = ParamSpec::new("id", Uuid, "Role id")
+    .required()
+    .related("listRoles");
 
 pub const LIST_ROLES: CommandSpec = command(
     "listRoles",
@@ -48,10 +62,13 @@ pub const CREATE_ROLE: CommandSpec = command(
     &[&[
         ParamSpec::new("name", String, "Role name").required(),
         ParamSpec::new("type", String, "Admin, ResourceAdmin, DomainAdmin or User"),
-        ParamSpec::new("roleid", Uuid, "Copy the type and rules of this role")
-            .related("listRoles"),
+        ParamSpec::new("roleid", Uuid, "Copy the type and rules of this role").related("listRoles"),
         ParamSpec::new("description", String, "Description"),
-        ParamSpec::new("ispublic", Boolean, "Visible to domain admins; true by default"),
+        ParamSpec::new(
+            "ispublic",
+            Boolean,
+            "Visible to domain admins; true by default",
+        ),
     ]],
     object("role", ROLE_FIELDS),
 )
@@ -64,7 +81,11 @@ pub const UPDATE_ROLE: CommandSpec = command(
     &[&[
         ROLE_ID,
         ParamSpec::new("name", String, "New name"),
-        ParamSpec::new("type", String, "New type (only while no account uses the role)"),
+        ParamSpec::new(
+            "type",
+            String,
+            "New type (only while no account uses the role)",
+        ),
         ParamSpec::new("description", String, "New description"),
         ParamSpec::new("ispublic", Boolean, "New visibility"),
     ]],
@@ -112,7 +133,9 @@ pub const CREATE_ROLE_PERMISSION: CommandSpec = command(
     "Adds a rule at the end of a role's rules",
     Roles::ADMIN,
     &[&[
-        ParamSpec::new("roleid", Uuid, "Role").required().related("listRoles"),
+        ParamSpec::new("roleid", Uuid, "Role")
+            .required()
+            .related("listRoles"),
         ParamSpec::new("rule", String, "Command name, * wildcards allowed").required(),
         ParamSpec::new("permission", String, "allow or deny").required(),
         ParamSpec::new("description", String, "Description"),
@@ -126,11 +149,17 @@ pub const UPDATE_ROLE_PERMISSION: CommandSpec = command(
     "Changes one rule's permission, or reorders all rules of a role",
     Roles::ADMIN,
     &[&[
-        ParamSpec::new("roleid", Uuid, "Role").required().related("listRoles"),
+        ParamSpec::new("roleid", Uuid, "Role")
+            .required()
+            .related("listRoles"),
         ParamSpec::new("ruleid", Uuid, "Rule whose permission changes")
             .related("listRolePermissions"),
         ParamSpec::new("permission", String, "allow or deny (with ruleid)"),
-        ParamSpec::new("ruleorder", List, "Every rule id of the role, in the new order"),
+        ParamSpec::new(
+            "ruleorder",
+            List,
+            "Every rule id of the role, in the new order",
+        ),
     ]],
     SUCCESS,
 )

@@ -13,7 +13,11 @@ pub const USER_FIELDS: &[FieldSpec] = &[
     field("state", "string", "enabled, disabled or locked"),
     field("account", "string", "account name"),
     field("accountid", "string", "account id"),
-    field("accounttype", "integer", "0 user, 1 root admin, 2 domain admin, 3 resource admin"),
+    field(
+        "accounttype",
+        "integer",
+        "0 user, 1 root admin, 2 domain admin, 3 resource admin",
+    ),
     field("roleid", "string", "role id of the account"),
     field("rolename", "string", "role name of the account"),
     field("roletype", "string", "role type of the account"),
@@ -23,19 +27,45 @@ pub const USER_FIELDS: &[FieldSpec] = &[
     field("timezone", "string", "the user's time zone"),
     field("apikey", "string", "API key, when one was registered"),
     field("apikeyaccess", "string", "Enabled, Disabled or Inherit"),
-    field("isdefault", "boolean", "true for the users created at installation"),
-    field("iscallerchilddomain", "boolean", "true if the user is in a sub-domain of the caller's domain"),
-    field("usersource", "string", "where the user authenticates: native"),
-    field("is2faenabled", "boolean", "true if two-factor authentication is on"),
-    field("is2famandated", "boolean", "true if two-factor authentication is required"),
+    field(
+        "isdefault",
+        "boolean",
+        "true for the users created at installation",
+    ),
+    field(
+        "iscallerchilddomain",
+        "boolean",
+        "true if the user is in a sub-domain of the caller's domain",
+    ),
+    field(
+        "usersource",
+        "string",
+        "where the user authenticates: native",
+    ),
+    field(
+        "is2faenabled",
+        "boolean",
+        "true if two-factor authentication is on",
+    ),
+    field(
+        "is2famandated",
+        "boolean",
+        "true if two-factor authentication is required",
+    ),
 ];
 
 pub const USER_KEYS_FIELDS: &[FieldSpec] = &[
     field("apikey", "string", "API key"),
-    field("secretkey", "string", "secret key, shown only to those allowed to see it"),
+    field(
+        "secretkey",
+        "string",
+        "secret key, shown only to those allowed to see it",
+    ),
 ];
 
-const ID: ParamSpec = ParamSpec::new("id", Uuid, "User id").required().related("listUsers");
+const ID: ParamSpec = ParamSpec::new("id", Uuid, "User id")
+    .required()
+    .related("listUsers");
 
 const PASSWORD: ParamSpec = ParamSpec::new("password", String, "Password in clear text");
 
@@ -45,8 +75,12 @@ pub const CREATE_USER: CommandSpec = command(
     Roles::ADMINS,
     &[&[
         ParamSpec::new("account", String, "Account to add the user to").required(),
-        ParamSpec::new("domainid", Uuid, "Domain of the account; the caller's by default")
-            .related("listDomains"),
+        ParamSpec::new(
+            "domainid",
+            Uuid,
+            "Domain of the account; the caller's by default",
+        )
+        .related("listDomains"),
         ParamSpec::new("username", String, "Login name, unique in the domain").required(),
         PASSWORD.required(),
         ParamSpec::new("email", String, "E-mail address").required(),
@@ -69,9 +103,17 @@ pub const LIST_USERS: CommandSpec = command(
         &[
             ParamSpec::new("id", Uuid, "Only this user").related("listUsers"),
             ParamSpec::new("username", String, "Only users with this login name"),
-            ParamSpec::new("accounttype", Integer, "Only users of accounts of this type"),
+            ParamSpec::new(
+                "accounttype",
+                Integer,
+                "Only users of accounts of this type",
+            ),
             ParamSpec::new("state", String, "Only users in this state"),
-            ParamSpec::new("apikeyaccess", String, "Only users with this API key access"),
+            ParamSpec::new(
+                "apikeyaccess",
+                String,
+                "Only users with this API key access",
+            ),
             ParamSpec::new("usersource", String, "Only users from this source"),
             ParamSpec::new("showicon", Boolean, "Include the resource icon"),
         ],

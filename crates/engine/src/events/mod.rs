@@ -3,8 +3,8 @@
 pub mod types;
 
 use strato_common::ApiError;
-use strato_schema::event::NewEvent;
 use strato_schema::Conn;
+use strato_schema::event::NewEvent;
 
 use crate::caller::Caller;
 
@@ -47,10 +47,18 @@ pub async fn record(
 }
 
 /// The resource named by a command's `id` parameter, if any.
-pub fn subject_of(spec: &strato_api::spec::CommandSpec, args: &strato_api::params::Args) -> Subject {
+pub fn subject_of(
+    spec: &strato_api::spec::CommandSpec,
+    args: &strato_api::params::Args,
+) -> Subject {
     Subject {
         id: args.uuid("id").map(str::to_string),
-        kind: Some(spec.instance_type.unwrap_or(spec.response.object).to_string()).filter(|k| !k.is_empty()),
+        kind: Some(
+            spec.instance_type
+                .unwrap_or(spec.response.object)
+                .to_string(),
+        )
+        .filter(|k| !k.is_empty()),
         name: None,
     }
 }
@@ -76,14 +84,31 @@ pub async fn record_outcome(
                 subject.id = subject.id.or_else(|| text("id"));
                 subject.name = text("name").or_else(|| text("username"));
             }
-            let what = subject.name.clone().or_else(|| subject.id.clone()).unwrap_or_default();
-            ("INFO", format!("{} completed {}", spec.name, what).trim_end().to_string())
+            let what = subject
+                .name
+                .clone()
+                .or_else(|| subject.id.clone())
+                .unwrap_or_default();
+            (
+                "INFO",
+                format!("{} completed {}", spec.name, what)
+                    .trim_end()
+                    .to_string(),
+            )
         }
         Err(e) => ("ERROR", format!("{} failed: {}", spec.name, e.text)),
     };
     let written = async {
         let mut db = engine.store.acquire().await?;
-        record(&mut db.c(), caller, event_type, level, &description, &subject).await
+        record(
+            &mut db.c(),
+            caller,
+            event_type,
+            level,
+            &description,
+            &subject,
+        )
+        .await
     }
     .await;
     if let Err(e) = written {

@@ -5,17 +5,21 @@ use chrono::{DateTime, Utc};
 use strato_api::params::Args;
 use strato_api::response::Reply;
 use strato_common::ApiError;
+use strato_schema::Conn;
 use strato_schema::account::{AccountFilter, AccountRow, NewAccount};
 use strato_schema::role::RoleRow;
 use strato_schema::user::NewUser;
-use strato_schema::Conn;
 
 use super::{check_name, concurrent_change, domain_or_own, find_account};
 use crate::caller::{Caller, RoleType};
 use crate::{Ctx, access, paging, password, views};
 
 /// The account's response object with its users and details.
-pub async fn account_obj(conn: &mut Conn<'_>, a: &AccountRow, caller: &Caller) -> Result<strato_api::response::Obj, ApiError> {
+pub async fn account_obj(
+    conn: &mut Conn<'_>,
+    a: &AccountRow,
+    caller: &Caller,
+) -> Result<strato_api::response::Obj, ApiError> {
     let users = conn.users_of_account(a.id).await?;
     let details = conn.account_details(a.id).await?;
     Ok(views::account(a, &users, &details, caller))
@@ -24,13 +28,21 @@ pub async fn account_obj(conn: &mut Conn<'_>, a: &AccountRow, caller: &Caller) -
 /// The role for a new account: `roleid`, else the default role of `accounttype`.
 async fn role_for(conn: &mut Conn<'_>, caller: &Caller, args: &Args) -> Result<RoleRow, ApiError> {
     let role = match (args.uuid("roleid"), args.int("accounttype")) {
-        (Some(id), _) => conn.role_by_uuid(id).await?.ok_or_else(|| ApiError::not_found("roleid", id, "role"))?,
+        (Some(id), _) => conn
+            .role_by_uuid(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("roleid", id, "role"))?,
         (None, Some(t)) => {
-            let rt = RoleType::from_account_type(t)
-                .ok_or_else(|| ApiError::param(format!("Invalid value {t} for parameter accounttype")))?;
+            let rt = RoleType::from_account_type(t).ok_or_else(|| {
+                ApiError::param(format!("Invalid value {t} for parameter accounttype"))
+            })?;
             default_role(conn, rt).await?
         }
-        (None, None) => return Err(ApiError::param("Either roleid or accounttype must be specified")),
+        (None, None) => {
+            return Err(ApiError::param(
+                "Either roleid or accounttype must be specified",
+            ));
+        }
     };
     if role.state != "Enabled" {
         return Err(ApiError::param(format!("Role {} is disabled", role.uuid)));
@@ -47,7 +59,9 @@ async fn default_role(conn: &mut Conn<'_>, rt: RoleType) -> Result<RoleRow, ApiE
         RoleType::DomainAdmin => 3,
         RoleType::User => 4,
     };
-    conn.role_by_id(id).await?.ok_or_else(|| ApiError::internal("default role missing"))
+    conn.role_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::internal("default role missing"))
 }
 
 /// Only root admins hand out admin roles; domain admins give domain-admin or user roles.
@@ -55,27 +69,45 @@ fn check_role_grant(caller: &Caller, role: &RoleRow) -> Result<(), ApiError> {
     let rt = RoleType::parse(&role.role_type).unwrap_or(RoleType::User);
     let ok = match caller.role_type {
         RoleType::Admin => true,
-        RoleType::DomainAdmin | RoleType::ResourceAdmin => matches!(rt, RoleType::DomainAdmin | RoleType::User),
+        RoleType::DomainAdmin | RoleType::ResourceAdmin => {
+            matches!(rt, RoleType::DomainAdmin | RoleType::User)
+        }
         RoleType::User => false,
     };
     if ok {
         Ok(())
     } else {
-        Err(ApiError::permission(format!("The caller may not give accounts the role {}", role.name)))
+        Err(ApiError::permission(format!(
+            "The caller may not give accounts the role {}",
+            role.name
+        )))
     }
 }
 
 /// Validates a user's e-mail address loosely (one `@`, something on both sides).
 pub fn check_email(email: &str) -> Result<(), ApiError> {
     match email.split_once('@') {
-        Some((a, b)) if !a.is_empty() && b.contains('.') && !b.contains('@') && !email.contains(char::is_whitespace) => Ok(()),
-        _ => Err(ApiError::param(format!("Invalid value {email} for parameter email"))),
+        Some((a, b))
+            if !a.is_empty()
+                && b.contains('.')
+                && !b.contains('@')
+                && !email.contains(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiError::param(format!(
+            "Invalid value {email} for parameter email"
+        ))),
     }
 }
 
 pub async fn create_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let username = args.required_str("username")?.trim().to_string();
-    let name = args.str("account").map(str::trim).unwrap_or(&username).to_string();
+    let name = args
+        .str("account")
+        .map(str::trim)
+        .unwrap_or(&username)
+        .to_string();
     check_name("username", &username)?;
     check_name("account", &name)?;
     let email = args.required_str("email")?;
@@ -86,10 +118,16 @@ pub async fn create_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let role = role_for(&mut tx.c(), &ctx.caller, &args).await?;
     let rt = RoleType::parse(&role.role_type).unwrap_or(RoleType::User);
     if tx.c().account_by_name(domain.id, &name).await?.is_some() {
-        return Err(ApiError::param(format!("The account {name} already exists in domain {}", domain.uuid)));
+        return Err(ApiError::param(format!(
+            "The account {name} already exists in domain {}",
+            domain.uuid
+        )));
     }
     if tx.c().user_by_name(domain.id, &username).await?.is_some() {
-        return Err(ApiError::param(format!("The user {username} already exists in domain {}", domain.uuid)));
+        return Err(ApiError::param(format!(
+            "The user {username} already exists in domain {}",
+            domain.uuid
+        )));
     }
     let account_uuid = fresh_uuid(&mut tx.c(), args.uuid("accountid"), "accountid").await?;
     let now = strato_schema::now();
@@ -115,7 +153,9 @@ pub async fn create_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     }
     let user_uuid = match args.uuid("userid") {
         Some(u) if tx.c().user_by_uuid(u).await?.is_some() => {
-            return Err(ApiError::param(format!("A user with id {u} already exists")));
+            return Err(ApiError::param(format!(
+                "A user with id {u} already exists"
+            )));
         }
         Some(u) => u.to_string(),
         None => uuid::Uuid::new_v4().to_string(),
@@ -137,17 +177,25 @@ pub async fn create_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
             now,
         )
         .await?;
-    let a = tx.c().account_by_id(account_id).await?.ok_or_else(|| ApiError::internal("account vanished"))?;
+    let a = tx
+        .c()
+        .account_by_id(account_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("account vanished"))?;
     let obj = account_obj(&mut tx.c(), &a, &ctx.caller).await?;
     tx.commit().await?;
     Ok(Reply::Object(obj))
 }
 
-async fn fresh_uuid(conn: &mut Conn<'_>, wanted: Option<&str>, param: &str) -> Result<String, ApiError> {
+async fn fresh_uuid(
+    conn: &mut Conn<'_>,
+    wanted: Option<&str>,
+    param: &str,
+) -> Result<String, ApiError> {
     match wanted {
-        Some(u) if conn.account_by_uuid(u).await?.is_some() => {
-            Err(ApiError::param(format!("Invalid parameter {param}: an account with id {u} already exists")))
-        }
+        Some(u) if conn.account_by_uuid(u).await?.is_some() => Err(ApiError::param(format!(
+            "Invalid parameter {param}: an account with id {u} already exists"
+        ))),
         Some(u) => Ok(u.to_string()),
         None => Ok(uuid::Uuid::new_v4().to_string()),
     }
@@ -190,12 +238,20 @@ fn refuse_system(a: &AccountRow) -> Result<(), ApiError> {
 }
 
 /// Applies `change` to the account and saves it, or reports a concurrent change.
-async fn save(conn: &mut Conn<'_>, ctx: &Ctx, mut a: AccountRow, change: impl FnOnce(&mut AccountRow)) -> Result<Reply, ApiError> {
+async fn save(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    mut a: AccountRow,
+    change: impl FnOnce(&mut AccountRow),
+) -> Result<Reply, ApiError> {
     change(&mut a);
     if !conn.update_account(&a).await? {
         return Err(concurrent_change(&format!("Account {}", a.uuid)));
     }
-    let a = conn.account_by_id(a.id).await?.ok_or_else(|| ApiError::internal("account vanished"))?;
+    let a = conn
+        .account_by_id(a.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("account vanished"))?;
     Ok(Reply::Object(account_obj(conn, &a, &ctx.caller).await?))
 }
 
@@ -207,7 +263,9 @@ pub async fn update_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         Some(n) if n != a.name => {
             check_name("newname", n)?;
             if tx.c().account_by_name(a.domain_id, n).await?.is_some() {
-                return Err(ApiError::param(format!("The account {n} already exists in this domain")));
+                return Err(ApiError::param(format!(
+                    "The account {n} already exists in this domain"
+                )));
             }
             Some(n.to_string())
         }
@@ -215,9 +273,15 @@ pub async fn update_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     };
     let role = match args.uuid("roleid") {
         Some(id) => {
-            let r = tx.c().role_by_uuid(id).await?.ok_or_else(|| ApiError::not_found("roleid", id, "role"))?;
+            let r = tx
+                .c()
+                .role_by_uuid(id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("roleid", id, "role"))?;
             if r.role_type != a.role_type {
-                return Err(ApiError::param("The new role must be of the same role type as the account's current role"));
+                return Err(ApiError::param(
+                    "The new role must be of the same role type as the account's current role",
+                ));
             }
             check_role_grant(&ctx.caller, &r)?;
             Some(r.id)
@@ -259,7 +323,9 @@ pub fn parse_key_access(v: &str) -> Result<Option<String>, ApiError> {
         "enabled" => Ok(Some("Enabled".into())),
         "disabled" => Ok(Some("Disabled".into())),
         "inherit" => Ok(None),
-        _ => Err(ApiError::param(format!("Invalid value {v} for parameter apikeyaccess: expected Enabled, Disabled or Inherit"))),
+        _ => Err(ApiError::param(format!(
+            "Invalid value {v} for parameter apikeyaccess: expected Enabled, Disabled or Inherit"
+        ))),
     }
 }
 
@@ -268,7 +334,9 @@ async fn set_state(ctx: Ctx, args: Args, state: &'static str) -> Result<Reply, A
     let a = find_account(&mut tx.c(), &ctx.caller, &args).await?;
     refuse_system(&a)?;
     if state != "enabled" && a.id == ctx.caller.account_id {
-        return Err(ApiError::param("A caller cannot disable or lock its own account"));
+        return Err(ApiError::param(
+            "A caller cannot disable or lock its own account",
+        ));
     }
     if state != "enabled" {
         for u in tx.c().users_of_account(a.id).await? {
@@ -285,7 +353,11 @@ pub async fn enable_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
 }
 
 pub async fn disable_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
-    let state = if args.flag("lock") { "locked" } else { "disabled" };
+    let state = if args.flag("lock") {
+        "locked"
+    } else {
+        "disabled"
+    };
     set_state(ctx, args, state).await
 }
 
@@ -294,7 +366,11 @@ pub async fn lock_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
 }
 
 /// Marks an account and its users removed and ends their sessions.
-pub async fn remove_account_rows(conn: &mut Conn<'_>, account_id: i64, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub async fn remove_account_rows(
+    conn: &mut Conn<'_>,
+    account_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     for u in conn.users_of_account(account_id).await? {
         conn.delete_user_sessions(u.id).await?;
         conn.remove_user(u.id, now).await?;
@@ -311,10 +387,12 @@ pub async fn delete_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         return Err(ApiError::param("A caller cannot delete its own account"));
     }
     if a.is_default {
-        return Err(ApiError::param(format!("The default account {} cannot be deleted", a.name)));
+        return Err(ApiError::param(format!(
+            "The default account {} cannot be deleted",
+            a.name
+        )));
     }
     remove_account_rows(&mut tx.c(), a.id, strato_schema::now()).await?;
     tx.commit().await?;
     Ok(Reply::success())
 }
-

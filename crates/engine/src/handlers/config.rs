@@ -25,7 +25,15 @@ fn obj(ctx: &Ctx, d: &SettingDef) -> Obj {
 /// Per-zone, per-account and other scoped values are not supported yet: say so
 /// instead of silently changing the global value.
 fn refuse_scopes(args: &Args) -> Result<(), ApiError> {
-    for p in ["zoneid", "clusterid", "storageid", "accountid", "domainid", "imagestoreuuid", "imagestoreid"] {
+    for p in [
+        "zoneid",
+        "clusterid",
+        "storageid",
+        "accountid",
+        "domainid",
+        "imagestoreuuid",
+        "imagestoreid",
+    ] {
         if args.has(p) {
             return Err(ApiError::param(format!(
                 "Parameter {p}: scoped setting values are not supported yet; only global values"
@@ -36,7 +44,8 @@ fn refuse_scopes(args: &Args) -> Result<(), ApiError> {
 }
 
 fn find(name: &str) -> Result<&'static SettingDef, ApiError> {
-    catalog::find(name).ok_or_else(|| ApiError::param(format!("Configuration name {name} not found")))
+    catalog::find(name)
+        .ok_or_else(|| ApiError::param(format!("Configuration name {name} not found")))
 }
 
 pub async fn list_configurations(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
@@ -45,13 +54,30 @@ pub async fn list_configurations(ctx: Ctx, args: Args) -> Result<Reply, ApiError
     let keyword = args.str("keyword").map(str::to_lowercase);
     let matching: Vec<&SettingDef> = catalog::SETTINGS
         .iter()
-        .filter(|d| args.str("name").is_none_or(|n| d.name.eq_ignore_ascii_case(n)))
-        .filter(|d| args.str("category").is_none_or(|c| d.category.eq_ignore_ascii_case(c)))
-        .filter(|d| keyword.as_deref().is_none_or(|k| d.name.to_lowercase().contains(k)))
+        .filter(|d| {
+            args.str("name")
+                .is_none_or(|n| d.name.eq_ignore_ascii_case(n))
+        })
+        .filter(|d| {
+            args.str("category")
+                .is_none_or(|c| d.category.eq_ignore_ascii_case(c))
+        })
+        .filter(|d| {
+            keyword
+                .as_deref()
+                .is_none_or(|k| d.name.to_lowercase().contains(k))
+        })
         .collect();
     let start = usize::try_from(page.offset).unwrap_or(usize::MAX);
-    let len = page.limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
-    let items = matching.iter().skip(start).take(len).map(|d| obj(&ctx, d)).collect();
+    let len = page
+        .limit
+        .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+    let items = matching
+        .iter()
+        .skip(start)
+        .take(len)
+        .map(|d| obj(&ctx, d))
+        .collect();
     Ok(Reply::list(matching.len(), items))
 }
 
@@ -60,7 +86,13 @@ pub async fn update_configuration(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
     let def = find(args.required_str("name")?)?;
     let value = args.str("value").unwrap_or("").trim();
     validate(def, value)?;
-    ctx.engine.store.acquire().await?.c().set_config(def.name, value, strato_schema::now()).await?;
+    ctx.engine
+        .store
+        .acquire()
+        .await?
+        .c()
+        .set_config(def.name, value, strato_schema::now())
+        .await?;
     ctx.engine.settings.remember(def.name, Some(value));
     Ok(Reply::Object(obj(&ctx, def)))
 }
@@ -68,7 +100,13 @@ pub async fn update_configuration(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
 pub async fn reset_configuration(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     refuse_scopes(&args)?;
     let def = find(args.required_str("name")?)?;
-    ctx.engine.store.acquire().await?.c().reset_config(def.name).await?;
+    ctx.engine
+        .store
+        .acquire()
+        .await?
+        .c()
+        .reset_config(def.name)
+        .await?;
     ctx.engine.settings.remember(def.name, None);
     Ok(Reply::Object(obj(&ctx, def)))
 }
@@ -80,12 +118,30 @@ pub async fn list_capabilities(ctx: Ctx, _args: Args) -> Result<Reply, ApiError>
         Obj::new("capability")
             .str("cloudstackversion", CLOUDSTACK_VERSION)
             .bool("securitygroupsenabled", false)
-            .bool("userpublictemplateenabled", flag("allow.public.user.templates"))
-            .bool("allowusercreateprojects", flag("allow.user.create.projects"))
-            .bool("allowuserviewdestroyedvm", flag("allow.user.view.destroyed.vm"))
-            .bool("allowuserexpungerecovervm", flag("allow.user.expunge.recover.vm"))
-            .bool("allowuserexpungerecovervolume", flag("allow.user.expunge.recover.volume"))
-            .bool("allowuserviewalldomainaccounts", flag("allow.user.view.all.domain.accounts"))
+            .bool(
+                "userpublictemplateenabled",
+                flag("allow.public.user.templates"),
+            )
+            .bool(
+                "allowusercreateprojects",
+                flag("allow.user.create.projects"),
+            )
+            .bool(
+                "allowuserviewdestroyedvm",
+                flag("allow.user.view.destroyed.vm"),
+            )
+            .bool(
+                "allowuserexpungerecovervm",
+                flag("allow.user.expunge.recover.vm"),
+            )
+            .bool(
+                "allowuserexpungerecovervolume",
+                flag("allow.user.expunge.recover.volume"),
+            )
+            .bool(
+                "allowuserviewalldomainaccounts",
+                flag("allow.user.view.all.domain.accounts"),
+            )
             .bool("allowuserforcestopvm", flag("allow.user.force.stop.vm"))
             .bool("dynamicrolesenabled", true)
             .int("apilimitinterval", s.i64("api.throttling.interval"))
@@ -95,7 +151,13 @@ pub async fn list_capabilities(ctx: Ctx, _args: Args) -> Result<Reply, ApiError>
             .bool("projectinviterequired", flag("project.invite.required"))
             .bool("regionsecondaryenabled", false)
             .bool("kubernetesserviceenabled", false)
-            .int("customdiskofferingminsize", s.i64("custom.diskoffering.size.min"))
-            .int("customdiskofferingmaxsize", s.i64("custom.diskoffering.size.max")),
+            .int(
+                "customdiskofferingminsize",
+                s.i64("custom.diskoffering.size.min"),
+            )
+            .int(
+                "customdiskofferingmaxsize",
+                s.i64("custom.diskoffering.size.max"),
+            ),
     ))
 }

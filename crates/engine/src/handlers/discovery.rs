@@ -24,11 +24,26 @@ fn api_obj(spec: &CommandSpec) -> Obj {
         .response
         .fields
         .iter()
-        .map(|f| Obj::new("response").str("name", f.name).str("description", f.description).str("type", f.ty))
+        .map(|f| {
+            Obj::new("response")
+                .str("name", f.name)
+                .str("description", f.description)
+                .str("type", f.ty)
+        })
         .collect();
     if spec.is_async {
-        fields.push(Obj::new("response").str("name", "jobid").str("description", "id of the job running the command").str("type", "string"));
-        fields.push(Obj::new("response").str("name", "jobstatus").str("description", "status of that job").str("type", "integer"));
+        fields.push(
+            Obj::new("response")
+                .str("name", "jobid")
+                .str("description", "id of the job running the command")
+                .str("type", "string"),
+        );
+        fields.push(
+            Obj::new("response")
+                .str("name", "jobstatus")
+                .str("description", "status of that job")
+                .str("type", "integer"),
+        );
     }
     Obj::new("api")
         .str("name", spec.name)

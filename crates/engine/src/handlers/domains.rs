@@ -3,14 +3,17 @@
 use strato_api::params::Args;
 use strato_api::response::Reply;
 use strato_common::ApiError;
-use strato_schema::domain::{DomainFilter, DomainRow, NewDomain};
 use strato_schema::Conn;
+use strato_schema::domain::{DomainFilter, DomainRow, NewDomain};
 
 use super::{check_name, domain_or_own};
 use crate::{Ctx, access, paging, views};
 
 async fn by_id(conn: &mut Conn<'_>, ctx: &Ctx, id: &str) -> Result<DomainRow, ApiError> {
-    let d = conn.domain_by_uuid(id).await?.ok_or_else(|| ApiError::not_found("id", id, "domain"))?;
+    let d = conn
+        .domain_by_uuid(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("id", id, "domain"))?;
     access::check_domain(&ctx.caller, &d)?;
     Ok(d)
 }
@@ -20,17 +23,30 @@ pub async fn create_domain(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     check_name("name", &name)?;
     let mut tx = ctx.engine.store.begin().await?;
     let parent = match args.uuid("parentdomainid") {
-        Some(id) => tx.c().domain_by_uuid(id).await?.ok_or_else(|| ApiError::not_found("parentdomainid", id, "domain"))?,
-        None => tx.c().domain_by_id(ctx.caller.domain_id).await?.ok_or_else(|| ApiError::internal("caller's domain is missing"))?,
+        Some(id) => tx
+            .c()
+            .domain_by_uuid(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("parentdomainid", id, "domain"))?,
+        None => tx
+            .c()
+            .domain_by_id(ctx.caller.domain_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("caller's domain is missing"))?,
     };
     access::check_domain(&ctx.caller, &parent)?;
     let path = format!("{}{}/", parent.path, name);
     if tx.c().domain_by_path(&path).await?.is_some() {
-        return Err(ApiError::param(format!("Domain with name {name} already exists for the parent {}", parent.uuid)));
+        return Err(ApiError::param(format!(
+            "Domain with name {name} already exists for the parent {}",
+            parent.uuid
+        )));
     }
     let uuid = match args.uuid("domainid") {
         Some(u) if tx.c().domain_by_uuid(u).await?.is_some() => {
-            return Err(ApiError::param(format!("A domain with id {u} already exists")));
+            return Err(ApiError::param(format!(
+                "A domain with id {u} already exists"
+            )));
         }
         Some(u) => u.to_string(),
         None => uuid::Uuid::new_v4().to_string(),
@@ -49,7 +65,11 @@ pub async fn create_domain(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
             strato_schema::now(),
         )
         .await?;
-    let d = tx.c().domain_by_id(id).await?.ok_or_else(|| ApiError::internal("domain vanished"))?;
+    let d = tx
+        .c()
+        .domain_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::internal("domain vanished"))?;
     tx.commit().await?;
     Ok(Reply::Object(views::domain(&d)))
 }
@@ -58,8 +78,12 @@ pub async fn list_domains(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let page = paging::page(&args, &ctx.engine.settings)?;
     let mut db = ctx.engine.store.acquire().await?;
     let mut c = db.c();
-    let own = c.domain_by_id(ctx.caller.domain_id).await?.ok_or_else(|| ApiError::internal("caller's domain is missing"))?;
-    let id_or_name = args.uuid("id").is_some() || args.str("name").is_some() || args.int("level").is_some();
+    let own = c
+        .domain_by_id(ctx.caller.domain_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("caller's domain is missing"))?;
+    let id_or_name =
+        args.uuid("id").is_some() || args.str("name").is_some() || args.int("level").is_some();
     let filter = DomainFilter {
         subtree: Some(&own.path),
         uuid: args.uuid("id"),
@@ -72,10 +96,16 @@ pub async fn list_domains(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let filter = if args.flag("listall") || id_or_name || args.str("keyword").is_some() {
         filter
     } else {
-        DomainFilter { uuid: Some(&own.uuid), ..filter }
+        DomainFilter {
+            uuid: Some(&own.uuid),
+            ..filter
+        }
     };
     let (total, rows) = c.list_domains(&filter, page).await?;
-    Ok(Reply::list(total as usize, rows.iter().map(views::domain).collect()))
+    Ok(Reply::list(
+        total as usize,
+        rows.iter().map(views::domain).collect(),
+    ))
 }
 
 pub async fn list_domain_children(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
@@ -95,8 +125,15 @@ pub async fn list_domain_children(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
     let (total, rows) = c.list_domains(&filter, page).await?;
     // The parent itself is in its own subtree; children only.
     let rows: Vec<_> = rows.into_iter().filter(|d| d.id != parent.id).collect();
-    let total = if recursive { total.saturating_sub(1) } else { total };
-    Ok(Reply::list(total as usize, rows.iter().map(views::domain).collect()))
+    let total = if recursive {
+        total.saturating_sub(1)
+    } else {
+        total
+    };
+    Ok(Reply::list(
+        total as usize,
+        rows.iter().map(views::domain).collect(),
+    ))
 }
 
 pub async fn update_domain(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
@@ -113,17 +150,36 @@ pub async fn update_domain(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         }
         _ => d.name.clone(),
     };
-    let parent_path = d.path.strip_suffix(&format!("{}/", d.name)).unwrap_or("/").to_string();
-    let path = if d.parent_id.is_none() { d.path.clone() } else { format!("{parent_path}{name}/") };
+    let parent_path = d
+        .path
+        .strip_suffix(&format!("{}/", d.name))
+        .unwrap_or("/")
+        .to_string();
+    let path = if d.parent_id.is_none() {
+        d.path.clone()
+    } else {
+        format!("{parent_path}{name}/")
+    };
     if path != d.path && tx.c().domain_by_path(&path).await?.is_some() {
-        return Err(ApiError::param(format!("Domain with name {name} already exists for the parent")));
+        return Err(ApiError::param(format!(
+            "Domain with name {name} already exists for the parent"
+        )));
     }
-    let network_domain = args.str("networkdomain").or(d.network_domain.as_deref()).map(str::to_string);
-    tx.c().update_domain(d.id, &name, &path, network_domain.as_deref()).await?;
+    let network_domain = args
+        .str("networkdomain")
+        .or(d.network_domain.as_deref())
+        .map(str::to_string);
+    tx.c()
+        .update_domain(d.id, &name, &path, network_domain.as_deref())
+        .await?;
     if path != d.path {
         tx.c().rename_domain_subtree(&d.path, &path).await?;
     }
-    let d = tx.c().domain_by_id(d.id).await?.ok_or_else(|| ApiError::internal("domain vanished"))?;
+    let d = tx
+        .c()
+        .domain_by_id(d.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("domain vanished"))?;
     tx.commit().await?;
     Ok(Reply::Object(views::domain(&d)))
 }
@@ -137,11 +193,19 @@ pub async fn delete_domain(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         return Err(ApiError::param("The ROOT domain cannot be deleted"));
     }
     if d.id == ctx.caller.domain_id {
-        return Err(ApiError::permission("A caller cannot delete its own domain"));
+        return Err(ApiError::permission(
+            "A caller cannot delete its own domain",
+        ));
     }
     let (_, subtree) = tx
         .c()
-        .list_domains(&DomainFilter { subtree: Some(&d.path), ..DomainFilter::default() }, strato_schema::sql::Page::ALL)
+        .list_domains(
+            &DomainFilter {
+                subtree: Some(&d.path),
+                ..DomainFilter::default()
+            },
+            strato_schema::sql::Page::ALL,
+        )
         .await?;
     let accounts = tx.c().accounts_in_subtree(&d.path).await?;
     if !cleanup && (subtree.len() > 1 || !accounts.is_empty()) {

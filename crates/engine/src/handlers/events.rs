@@ -14,7 +14,11 @@ pub async fn list_events(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let mut c = db.c();
     let scope = access::list_scope(&mut c, &ctx.caller, &args, false).await?;
     let after_id = match args.uuid("startid") {
-        Some(id) => Some(c.event_id(id).await?.ok_or_else(|| ApiError::not_found("startid", id, "event"))?),
+        Some(id) => Some(
+            c.event_id(id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("startid", id, "event"))?,
+        ),
         None => None,
     };
     let filter = EventFilter {
@@ -35,11 +39,17 @@ pub async fn list_events(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         ..EventFilter::default()
     };
     let (total, rows) = c.list_events(&filter, page).await?;
-    Ok(Reply::list(total as usize, rows.iter().map(views::event).collect()))
+    Ok(Reply::list(
+        total as usize,
+        rows.iter().map(views::event).collect(),
+    ))
 }
 
 pub async fn list_event_types(_ctx: Ctx, _args: Args) -> Result<Reply, ApiError> {
-    let items: Vec<Obj> = EVENT_TYPES.iter().map(|t| Obj::new("eventtype").str("name", *t)).collect();
+    let items: Vec<Obj> = EVENT_TYPES
+        .iter()
+        .map(|t| Obj::new("eventtype").str("name", *t))
+        .collect();
     Ok(Reply::list(items.len(), items))
 }
 
@@ -47,7 +57,9 @@ pub async fn list_event_types(_ctx: Ctx, _args: Args) -> Result<Reply, ApiError>
 async fn purge(ctx: Ctx, args: Args, delete: bool) -> Result<Reply, ApiError> {
     let ids = args.list("ids").map(<[String]>::to_vec);
     if ids.is_none() && !args.has("type") && !args.has("startdate") && !args.has("enddate") {
-        return Err(ApiError::param("Either ids, type, startdate or enddate must be specified"));
+        return Err(ApiError::param(
+            "Either ids, type, startdate or enddate must be specified",
+        ));
     }
     if let (Some(s), Some(e)) = (args.date("startdate"), args.date("enddate")) {
         if s > e {
@@ -70,7 +82,9 @@ async fn purge(ctx: Ctx, args: Args, delete: bool) -> Result<Reply, ApiError> {
     };
     let n = c.archive_events(&filter, delete).await?;
     if n == 0 {
-        return Err(ApiError::param("No events matched the given ids, type or dates"));
+        return Err(ApiError::param(
+            "No events matched the given ids, type or dates",
+        ));
     }
     Ok(Reply::success())
 }

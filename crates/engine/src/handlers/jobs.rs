@@ -11,7 +11,11 @@ use crate::{Ctx, access, paging};
 pub async fn query_async_job_result(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let id = args.required_str("jobid")?;
     let mut db = ctx.engine.store.acquire().await?;
-    let job = db.c().job_by_uuid(id).await?.ok_or_else(|| ApiError::not_found("jobid", id, "async job"))?;
+    let job = db
+        .c()
+        .job_by_uuid(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("jobid", id, "async job"))?;
     // A job is visible to whoever may see the account that submitted it.
     let account = db.c().account_by_id(job.account_id).await?;
     let visible = job.account_id == ctx.caller.account_id
@@ -36,5 +40,8 @@ pub async fn list_async_jobs(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         keyword: args.str("keyword").map(str::to_string),
     };
     let (total, rows) = c.list_jobs(&filter, page).await?;
-    Ok(Reply::list(total as usize, rows.iter().map(job_obj).collect()))
+    Ok(Reply::list(
+        total as usize,
+        rows.iter().map(job_obj).collect(),
+    ))
 }

@@ -13,12 +13,12 @@ pub mod users;
 
 use strato_api::params::Args;
 use strato_common::{ApiError, ErrorCode, error::cs};
+use strato_schema::Conn;
 use strato_schema::account::AccountRow;
 use strato_schema::domain::DomainRow;
-use strato_schema::Conn;
 
-use crate::caller::Caller;
 use crate::access;
+use crate::caller::Caller;
 
 /// Another request changed the row between our read and our write.
 pub fn concurrent_change(what: &str) -> ApiError {
@@ -30,7 +30,12 @@ pub fn concurrent_change(what: &str) -> ApiError {
 }
 
 /// The domain named by `param`, or the caller's own domain when absent.
-pub async fn domain_or_own(conn: &mut Conn<'_>, caller: &Caller, args: &Args, param: &str) -> Result<DomainRow, ApiError> {
+pub async fn domain_or_own(
+    conn: &mut Conn<'_>,
+    caller: &Caller,
+    args: &Args,
+    param: &str,
+) -> Result<DomainRow, ApiError> {
     let id = args.uuid(param);
     let found = match id {
         Some(id) => conn.domain_by_uuid(id).await?,
@@ -39,22 +44,39 @@ pub async fn domain_or_own(conn: &mut Conn<'_>, caller: &Caller, args: &Args, pa
     let domain = found.ok_or_else(|| ApiError::not_found(param, id.unwrap_or(""), "domain"))?;
     access::check_domain(caller, &domain).or_else(|e| {
         // Users may name their own domain.
-        if domain.id == caller.domain_id { Ok(()) } else { Err(e) }
+        if domain.id == caller.domain_id {
+            Ok(())
+        } else {
+            Err(e)
+        }
     })?;
     Ok(domain)
 }
 
 /// The account named by `id`, or by `account` + `domainid`; access is checked.
-pub async fn find_account(conn: &mut Conn<'_>, caller: &Caller, args: &Args) -> Result<AccountRow, ApiError> {
+pub async fn find_account(
+    conn: &mut Conn<'_>,
+    caller: &Caller,
+    args: &Args,
+) -> Result<AccountRow, ApiError> {
     let account = if let Some(id) = args.uuid("id") {
-        conn.account_by_uuid(id).await?.ok_or_else(|| ApiError::not_found("id", id, "account"))?
+        conn.account_by_uuid(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("id", id, "account"))?
     } else if let Some(name) = args.str("account") {
         let domain = domain_or_own(conn, caller, args, "domainid").await?;
         conn.account_by_name(domain.id, name)
             .await?
-            .ok_or_else(|| ApiError::param(format!("Unable to find account {name} in domain {}", domain.uuid)))?
+            .ok_or_else(|| {
+                ApiError::param(format!(
+                    "Unable to find account {name} in domain {}",
+                    domain.uuid
+                ))
+            })?
     } else {
-        return Err(ApiError::param("Either id or account and domainid must be specified"));
+        return Err(ApiError::param(
+            "Either id or account and domainid must be specified",
+        ));
     };
     access::check_account(caller, &account)?;
     Ok(account)
@@ -63,10 +85,17 @@ pub async fn find_account(conn: &mut Conn<'_>, caller: &Caller, args: &Args) -> 
 /// Refuses names that are empty or carry characters that break paths and logs.
 pub fn check_name(param: &str, value: &str) -> Result<(), ApiError> {
     if value.trim().is_empty() {
-        return Err(ApiError::param(format!("Invalid value provided for API arg: {param}")));
+        return Err(ApiError::param(format!(
+            "Invalid value provided for API arg: {param}"
+        )));
     }
-    if value.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
-        return Err(ApiError::param(format!("Parameter {param} must not contain '/', '\\' or control characters")));
+    if value
+        .chars()
+        .any(|c| c == '/' || c == '\\' || c.is_control())
+    {
+        return Err(ApiError::param(format!(
+            "Parameter {param} must not contain '/', '\\' or control characters"
+        )));
     }
     Ok(())
 }

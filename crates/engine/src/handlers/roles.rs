@@ -12,7 +12,9 @@ use crate::caller::RoleType;
 use crate::{Ctx, paging, views};
 
 async fn by_id(conn: &mut Conn<'_>, param: &str, id: &str) -> Result<RoleRow, ApiError> {
-    conn.role_by_uuid(id).await?.ok_or_else(|| ApiError::not_found(param, id, "role"))
+    conn.role_by_uuid(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(param, id, "role"))
 }
 
 fn role_type(v: &str) -> Result<RoleType, ApiError> {
@@ -26,7 +28,9 @@ pub async fn list_roles(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     // Non-root callers see public roles of their own type or below.
     let visible_types = match ctx.caller.role_type {
         RoleType::Admin => None,
-        RoleType::DomainAdmin | RoleType::ResourceAdmin => Some(vec!["DomainAdmin".to_string(), "User".to_string()]),
+        RoleType::DomainAdmin | RoleType::ResourceAdmin => {
+            Some(vec!["DomainAdmin".to_string(), "User".to_string()])
+        }
         RoleType::User => Some(vec!["User".to_string()]),
     };
     let filter = RoleFilter {
@@ -37,8 +41,18 @@ pub async fn list_roles(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         keyword: args.str("keyword"),
         visible_types,
     };
-    let (total, rows) = ctx.engine.store.acquire().await?.c().list_roles(&filter, page).await?;
-    Ok(Reply::list(total as usize, rows.iter().map(views::role).collect()))
+    let (total, rows) = ctx
+        .engine
+        .store
+        .acquire()
+        .await?
+        .c()
+        .list_roles(&filter, page)
+        .await?;
+    Ok(Reply::list(
+        total as usize,
+        rows.iter().map(views::role).collect(),
+    ))
 }
 
 pub async fn create_role(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
@@ -72,18 +86,31 @@ pub async fn create_role(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     if let Some(s) = source {
         for p in tx.c().permissions(Some(s.id)).await? {
             tx.c()
-                .insert_permission(&uuid::Uuid::new_v4().to_string(), id, &p.rule, &p.permission, p.description.as_deref())
+                .insert_permission(
+                    &uuid::Uuid::new_v4().to_string(),
+                    id,
+                    &p.rule,
+                    &p.permission,
+                    p.description.as_deref(),
+                )
                 .await?;
         }
     }
-    let role = tx.c().role_by_id(id).await?.ok_or_else(|| ApiError::internal("role vanished"))?;
+    let role = tx
+        .c()
+        .role_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::internal("role vanished"))?;
     tx.commit().await?;
     Ok(Reply::Object(views::role(&role)))
 }
 
 fn refuse_default(r: &RoleRow) -> Result<(), ApiError> {
     if r.is_default {
-        Err(ApiError::param(format!("The default role {} cannot be changed", r.name)))
+        Err(ApiError::param(format!(
+            "The default role {} cannot be changed",
+            r.name
+        )))
     } else {
         Ok(())
     }
@@ -100,7 +127,9 @@ pub async fn update_role(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     if let Some(t) = args.str("type") {
         let t = role_type(t)?.as_str().to_string();
         if t != r.role_type && tx.c().accounts_with_role(r.id).await? > 0 {
-            return Err(ApiError::in_use("The type of a role that accounts use cannot change"));
+            return Err(ApiError::in_use(
+                "The type of a role that accounts use cannot change",
+            ));
         }
         r.role_type = t;
     }
@@ -121,7 +150,10 @@ pub async fn delete_role(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     refuse_default(&r)?;
     let users = tx.c().accounts_with_role(r.id).await?;
     if users > 0 {
-        return Err(ApiError::in_use(format!("Role {} is in use by {users} account(s)", r.name)).with_uuid(&r.uuid, "roleId"));
+        return Err(
+            ApiError::in_use(format!("Role {} is in use by {users} account(s)", r.name))
+                .with_uuid(&r.uuid, "roleId"),
+        );
     }
     tx.c().remove_role(r.id, strato_schema::now()).await?;
     tx.commit().await?;
@@ -153,7 +185,10 @@ pub async fn list_role_permissions(ctx: Ctx, args: Args) -> Result<Reply, ApiErr
         None => None,
     };
     let rows = db.c().permissions(role_id).await?;
-    Ok(Reply::list(rows.len(), rows.iter().map(views::permission).collect()))
+    Ok(Reply::list(
+        rows.len(),
+        rows.iter().map(views::permission).collect(),
+    ))
 }
 
 fn check_rule(rule: &str) -> Result<(), ApiError> {
@@ -169,13 +204,17 @@ fn permission(v: &str) -> Result<&'static str, ApiError> {
     match v.to_ascii_lowercase().as_str() {
         "allow" => Ok("allow"),
         "deny" => Ok("deny"),
-        _ => Err(ApiError::param(format!("Invalid value {v} for parameter permission: expected allow or deny"))),
+        _ => Err(ApiError::param(format!(
+            "Invalid value {v} for parameter permission: expected allow or deny"
+        ))),
     }
 }
 
 fn refuse_root_admin(r: &RoleRow) -> Result<(), ApiError> {
     if r.id == ROOT_ADMIN_ROLE_ID {
-        Err(ApiError::param("The rules of the Root Admin role cannot be changed"))
+        Err(ApiError::param(
+            "The rules of the Root Admin role cannot be changed",
+        ))
     } else {
         Ok(())
     }
@@ -189,8 +228,14 @@ pub async fn create_role_permission(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
     let r = by_id(&mut tx.c(), "roleid", args.required_str("roleid")?).await?;
     refuse_root_admin(&r)?;
     let uuid = uuid::Uuid::new_v4().to_string();
-    tx.c().insert_permission(&uuid, r.id, rule, perm, args.str("description")).await?;
-    let p = tx.c().permission_by_uuid(&uuid).await?.ok_or_else(|| ApiError::internal("rule vanished"))?;
+    tx.c()
+        .insert_permission(&uuid, r.id, rule, perm, args.str("description"))
+        .await?;
+    let p = tx
+        .c()
+        .permission_by_uuid(&uuid)
+        .await?
+        .ok_or_else(|| ApiError::internal("rule vanished"))?;
     tx.commit().await?;
     Ok(Reply::Object(views::permission(&p)))
 }
@@ -200,14 +245,20 @@ pub async fn update_role_permission(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
     let r = by_id(&mut tx.c(), "roleid", args.required_str("roleid")?).await?;
     refuse_root_admin(&r)?;
     let rules = tx.c().permissions(Some(r.id)).await?;
-    match (args.list("ruleorder"), args.uuid("ruleid"), args.str("permission")) {
+    match (
+        args.list("ruleorder"),
+        args.uuid("ruleid"),
+        args.str("permission"),
+    ) {
         (Some(order), None, None) => {
             let mut given: Vec<&str> = order.iter().map(String::as_str).collect();
             let mut existing: Vec<&str> = rules.iter().map(|p| p.uuid.as_str()).collect();
             given.sort_unstable();
             existing.sort_unstable();
             if given != existing {
-                return Err(ApiError::param("ruleorder must list every rule id of the role exactly once"));
+                return Err(ApiError::param(
+                    "ruleorder must list every rule id of the role exactly once",
+                ));
             }
             for (i, id) in order.iter().enumerate() {
                 if let Some(p) = rules.iter().find(|p| &p.uuid == id) {
@@ -223,7 +274,11 @@ pub async fn update_role_permission(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
                 .ok_or_else(|| ApiError::not_found("ruleid", rule_id, "rule of this role"))?;
             tx.c().set_permission(p.id, perm).await?;
         }
-        _ => return Err(ApiError::param("Give either ruleorder, or ruleid together with permission")),
+        _ => {
+            return Err(ApiError::param(
+                "Give either ruleorder, or ruleid together with permission",
+            ));
+        }
     }
     tx.commit().await?;
     Ok(Reply::success())
@@ -232,9 +287,15 @@ pub async fn update_role_permission(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
 pub async fn delete_role_permission(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let id = args.required_str("id")?;
     let mut tx = ctx.engine.store.begin().await?;
-    let p = tx.c().permission_by_uuid(id).await?.ok_or_else(|| ApiError::not_found("id", id, "role permission"))?;
+    let p = tx
+        .c()
+        .permission_by_uuid(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("id", id, "role permission"))?;
     if p.role_id == ROOT_ADMIN_ROLE_ID {
-        return Err(ApiError::param("The rules of the Root Admin role cannot be changed"));
+        return Err(ApiError::param(
+            "The rules of the Root Admin role cannot be changed",
+        ));
     }
     tx.c().delete_permission(p.id).await?;
     tx.commit().await?;

@@ -14,7 +14,10 @@ use crate::{Ctx, access, paging, password, secrets, views};
 
 async fn by_id(conn: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<UserRow, ApiError> {
     let id = args.required_str("id")?;
-    let u = conn.user_by_uuid(id).await?.ok_or_else(|| ApiError::not_found("id", id, "user"))?;
+    let u = conn
+        .user_by_uuid(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("id", id, "user"))?;
     access::check_user(&ctx.caller, &u)?;
     Ok(u)
 }
@@ -23,7 +26,10 @@ async fn save(conn: &mut Conn<'_>, ctx: &Ctx, u: &UserRow) -> Result<Reply, ApiE
     if !conn.update_user(u).await? {
         return Err(concurrent_change(&format!("User {}", u.uuid)));
     }
-    let u = conn.user_by_id(u.id).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
+    let u = conn
+        .user_by_id(u.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("user vanished"))?;
     Ok(Reply::Object(views::user(&u, &ctx.caller)))
 }
 
@@ -48,17 +54,29 @@ pub async fn create_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         .c()
         .account_by_name(domain.id, name)
         .await?
-        .ok_or_else(|| ApiError::param(format!("Unable to find account {name} in domain {}", domain.uuid)))?;
+        .ok_or_else(|| {
+            ApiError::param(format!(
+                "Unable to find account {name} in domain {}",
+                domain.uuid
+            ))
+        })?;
     access::check_account(&ctx.caller, &account)?;
     if account.id == 1 {
-        return Err(ApiError::param("Users cannot be added to the system account"));
+        return Err(ApiError::param(
+            "Users cannot be added to the system account",
+        ));
     }
     if tx.c().user_by_name(domain.id, &username).await?.is_some() {
-        return Err(ApiError::param(format!("The user {username} already exists in domain {}", domain.uuid)));
+        return Err(ApiError::param(format!(
+            "The user {username} already exists in domain {}",
+            domain.uuid
+        )));
     }
     let uuid = match args.uuid("userid") {
         Some(u) if tx.c().user_by_uuid(u).await?.is_some() => {
-            return Err(ApiError::param(format!("A user with id {u} already exists")));
+            return Err(ApiError::param(format!(
+                "A user with id {u} already exists"
+            )));
         }
         Some(u) => u.to_string(),
         None => uuid::Uuid::new_v4().to_string(),
@@ -81,7 +99,11 @@ pub async fn create_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
             strato_schema::now(),
         )
         .await?;
-    let u = tx.c().user_by_id(id).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
+    let u = tx
+        .c()
+        .user_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::internal("user vanished"))?;
     tx.commit().await?;
     Ok(Reply::Object(views::user(&u, &ctx.caller)))
 }
@@ -105,7 +127,10 @@ pub async fn list_users(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         ..UserFilter::default()
     };
     let (total, rows) = c.list_users(&filter, page).await?;
-    Ok(Reply::list(total as usize, rows.iter().map(|u| views::user(u, &ctx.caller)).collect()))
+    Ok(Reply::list(
+        total as usize,
+        rows.iter().map(|u| views::user(u, &ctx.caller)).collect(),
+    ))
 }
 
 pub async fn update_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
@@ -116,7 +141,9 @@ pub async fn update_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         if name != u.username {
             check_name("username", name)?;
             if tx.c().user_by_name(u.domain_id, name).await?.is_some() {
-                return Err(ApiError::param(format!("The user {name} already exists in this domain")));
+                return Err(ApiError::param(format!(
+                    "The user {name} already exists in this domain"
+                )));
             }
             u.username = name.to_string();
         }
@@ -136,13 +163,15 @@ pub async fn update_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     }
     if let Some(p) = args.str("password") {
         if p.is_empty() {
-            return Err(ApiError::param("Invalid value provided for API arg: password"));
+            return Err(ApiError::param(
+                "Invalid value provided for API arg: password",
+            ));
         }
         // Changing one's own password needs the current one, as CloudStack requires.
         if u.id == ctx.caller.user_id {
-            let current = args
-                .str("currentpassword")
-                .ok_or_else(|| ApiError::param("Current password is required when changing your own password"))?;
+            let current = args.str("currentpassword").ok_or_else(|| {
+                ApiError::param("Current password is required when changing your own password")
+            })?;
             if !password::verify(current, &u.password_hash) {
                 return Err(ApiError::param("The current password is incorrect"));
             }
@@ -155,17 +184,25 @@ pub async fn update_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         (Some(k), Some(s)) => {
             access::check_user_keys(&ctx.caller, &u)?;
             if ctx.caller.role_type == RoleType::User {
-                return Err(ApiError::permission("Only administrators may set API keys directly"));
+                return Err(ApiError::permission(
+                    "Only administrators may set API keys directly",
+                ));
             }
             if let Some(other) = tx.c().user_by_api_key(k).await? {
                 if other.id != u.id {
-                    return Err(ApiError::param("The API key is already in use by another user"));
+                    return Err(ApiError::param(
+                        "The API key is already in use by another user",
+                    ));
                 }
             }
             u.api_key = Some(k.to_string());
             u.secret_key = Some(s.to_string());
         }
-        _ => return Err(ApiError::param("userapikey and usersecretkey must be given together")),
+        _ => {
+            return Err(ApiError::param(
+                "userapikey and usersecretkey must be given together",
+            ));
+        }
     }
     if let Some(v) = args.str("apikeyaccess") {
         u.api_key_access = parse_key_access(v)?;
@@ -180,7 +217,10 @@ pub async fn delete_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let u = by_id(&mut tx.c(), &ctx, &args).await?;
     refuse_builtin(&u)?;
     if u.is_default {
-        return Err(ApiError::param(format!("The default user {} cannot be deleted", u.username)));
+        return Err(ApiError::param(format!(
+            "The default user {} cannot be deleted",
+            u.username
+        )));
     }
     if u.id == ctx.caller.user_id {
         return Err(ApiError::param("A caller cannot delete itself"));

@@ -29,7 +29,14 @@ impl Settings {
     }
 
     pub async fn reload(&self, store: &Store) -> Result<(), ApiError> {
-        let values: HashMap<String, String> = store.acquire().await?.c().config_values().await?.into_iter().collect();
+        let values: HashMap<String, String> = store
+            .acquire()
+            .await?
+            .c()
+            .config_values()
+            .await?
+            .into_iter()
+            .collect();
         if let Ok(mut map) = self.changed.write() {
             *map = values;
         }
@@ -53,11 +60,16 @@ impl Settings {
                 return v.clone();
             }
         }
-        catalog::find(name).map(|d| d.default.to_string()).unwrap_or_default()
+        catalog::find(name)
+            .map(|d| d.default.to_string())
+            .unwrap_or_default()
     }
 
     pub fn is_changed(&self, name: &str) -> bool {
-        self.changed.read().map(|m| m.contains_key(name)).unwrap_or(false)
+        self.changed
+            .read()
+            .map(|m| m.contains_key(name))
+            .unwrap_or(false)
     }
 
     fn parsed<T: std::str::FromStr>(&self, name: &str, fallback: T) -> T {
@@ -136,21 +148,36 @@ pub enum SessionKeyLocations {
 
 /// Checks a new value against the setting's type and options.
 pub fn validate(def: &SettingDef, value: &str) -> Result<(), ApiError> {
-    let bad = |why: &str| ApiError::param(format!("Invalid value {value:?} for configuration {}: {why}", def.name));
+    let bad = |why: &str| {
+        ApiError::param(format!(
+            "Invalid value {value:?} for configuration {}: {why}",
+            def.name
+        ))
+    };
     let v = value.trim();
     match def.ty {
-        SettingType::Boolean if !(v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")) => {
+        SettingType::Boolean
+            if !(v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")) =>
+        {
             return Err(bad("expected true or false"));
         }
-        SettingType::Integer if v.parse::<i32>().is_err() => return Err(bad("expected an integer")),
+        SettingType::Integer if v.parse::<i32>().is_err() => {
+            return Err(bad("expected an integer"));
+        }
         SettingType::Long if v.parse::<i64>().is_err() => return Err(bad("expected an integer")),
-        SettingType::Float | SettingType::Double if v.parse::<f64>().map(|f| !f.is_finite()).unwrap_or(true) => {
+        SettingType::Float | SettingType::Double
+            if v.parse::<f64>().map(|f| !f.is_finite()).unwrap_or(true) =>
+        {
             return Err(bad("expected a number"));
         }
         _ => {}
     }
     if let Some(options) = def.options {
-        if !options.split(',').map(str::trim).any(|o| o.eq_ignore_ascii_case(v)) {
+        if !options
+            .split(',')
+            .map(str::trim)
+            .any(|o| o.eq_ignore_ascii_case(v))
+        {
             return Err(bad(&format!("expected one of {options}")));
         }
     }
