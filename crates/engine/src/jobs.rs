@@ -17,9 +17,6 @@ use crate::Engine;
 use crate::caller::Caller;
 use crate::registry::Command;
 
-/// How often a server proves it is alive, and how long silence means it died.
-pub const HEARTBEAT: Duration = Duration::from_secs(10);
-pub const DEAD_AFTER: Duration = Duration::from_secs(30);
 /// Jobs one server runs at the same time.
 pub const WORKERS: usize = 8;
 
@@ -81,7 +78,7 @@ pub fn start_background(engine: &Engine) -> Vec<tokio::task::JoinHandle<()>> {
         let engine = engine.clone();
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(HEARTBEAT).await;
+                tokio::time::sleep(engine.settings.heartbeat_interval()).await;
                 if let Err(e) = housekeeping(&engine).await {
                     tracing::warn!(error = %e, "housekeeping failed");
                 }
@@ -104,9 +101,10 @@ async fn housekeeping(engine: &Engine) -> Result<(), ApiError> {
 /// Fails pending jobs whose server stopped heartbeating; run at start and periodically.
 pub async fn fail_orphans(engine: &Engine) -> Result<u64, ApiError> {
     let now = strato_schema::now();
-    let live_since = now - chrono::Duration::from_std(DEAD_AFTER).unwrap_or_default();
+    let live_since = now - engine.settings.heartbeat_threshold();
     let err = ApiError::internal(
-        "The management server running this job stopped before the job finished; the job was not completed",
+        "The management server running this job stopped before the job reported a result; \
+         its outcome is unknown, check the resource before retrying",
     );
     let result = serde_json::to_string(&JobOutcome::Failed(err)).unwrap_or_default();
     let n = engine

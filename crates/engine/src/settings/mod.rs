@@ -133,6 +133,16 @@ impl Settings {
         self.bool("expose.cloudstack.version.api.xml.response")
     }
 
+    /// How often this server heartbeats and sweeps orphaned jobs.
+    pub fn heartbeat_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.i64("cluster.heartbeat.interval").clamp(100, 60_000) as u64)
+    }
+
+    /// Silence after which a management server is dead.
+    pub fn heartbeat_threshold(&self) -> chrono::Duration {
+        chrono::Duration::milliseconds(self.i64("cluster.heartbeat.threshold").max(1000))
+    }
+
     /// Idle timeout of login sessions, in seconds (CloudStack's servlet default: 30 min).
     pub fn session_timeout_secs(&self) -> i64 {
         1800

@@ -75,7 +75,7 @@ async fn boot(db_url: &str) -> RunningServer {
 }
 
 /// Creates an empty database on the PostgreSQL server for one test.
-async fn fresh_pg_database(admin_url: &str) -> String {
+pub async fn fresh_pg_database(admin_url: &str) -> String {
     let name = format!("strato_test_{}", uuid::Uuid::new_v4().simple());
     let store = strato_schema::Store::open(admin_url)
         .await
