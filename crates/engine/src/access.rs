@@ -186,10 +186,10 @@ pub async fn list_scope(
         });
     }
     if caller.role_type == RoleType::User {
-        if let Some(d) = &domain {
-            if d.id != caller.domain_id {
-                return Err(denied(&format!("domain {}", d.uuid)));
-            }
+        if let Some(d) = &domain
+            && d.id != caller.domain_id
+        {
+            return Err(denied(&format!("domain {}", d.uuid)));
         }
         return Ok(Scope {
             account_id: Some(caller.account_id),

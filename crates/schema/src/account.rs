@@ -198,6 +198,14 @@ impl Conn<'_> {
         .await?))
     }
 
+    /// Details of several accounts in one query: (account id, name, value).
+    pub async fn details_of_accounts(&mut self, ids: &[i64]) -> Result<Vec<(i64, String, String)>> {
+        let mut sql = Sql::new("SELECT account_id, name, value FROM account_detail WHERE 1 = 1");
+        sql.and_in("account_id", ids.iter().map(|i| Bind::I64(*i)).collect());
+        sql.push(" ORDER BY account_id, name");
+        self.fetch_all::<(i64, String, String)>(&sql).await
+    }
+
     pub async fn set_account_detail(
         &mut self,
         account_id: i64,

@@ -221,11 +221,18 @@ pub async fn list_accounts(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let (total, accounts) = c.list_accounts(&filter, page).await?;
     let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
     let users = c.users_of_accounts(&ids).await?;
-    let mut items = Vec::with_capacity(accounts.len());
-    for a in &accounts {
-        let details = c.account_details(a.id).await?;
-        items.push(views::account(a, &users, &details, &ctx.caller));
-    }
+    let details = c.details_of_accounts(&ids).await?;
+    let items = accounts
+        .iter()
+        .map(|a| {
+            let mine: Vec<(String, String)> = details
+                .iter()
+                .filter(|d| d.0 == a.id)
+                .map(|d| (d.1.clone(), d.2.clone()))
+                .collect();
+            views::account(a, &users, &mine, &ctx.caller)
+        })
+        .collect();
     Ok(Reply::list(total as usize, items))
 }
 

@@ -61,10 +61,10 @@ async fn purge(ctx: Ctx, args: Args, delete: bool) -> Result<Reply, ApiError> {
             "Either ids, type, startdate or enddate must be specified",
         ));
     }
-    if let (Some(s), Some(e)) = (args.date("startdate"), args.date("enddate")) {
-        if s > e {
-            return Err(ApiError::param("startdate must be before enddate"));
-        }
+    if let (Some(s), Some(e)) = (args.date("startdate"), args.date("enddate"))
+        && s > e
+    {
+        return Err(ApiError::param("startdate must be before enddate"));
     }
     let mut db = ctx.engine.store.acquire().await?;
     let mut c = db.c();

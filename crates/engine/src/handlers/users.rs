@@ -137,16 +137,16 @@ pub async fn update_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let mut tx = ctx.engine.store.begin().await?;
     let mut u = by_id(&mut tx.c(), &ctx, &args).await?;
     refuse_builtin(&u)?;
-    if let Some(name) = args.str("username").map(str::trim) {
-        if name != u.username {
-            check_name("username", name)?;
-            if tx.c().user_by_name(u.domain_id, name).await?.is_some() {
-                return Err(ApiError::param(format!(
-                    "The user {name} already exists in this domain"
-                )));
-            }
-            u.username = name.to_string();
+    if let Some(name) = args.str("username").map(str::trim)
+        && name != u.username
+    {
+        check_name("username", name)?;
+        if tx.c().user_by_name(u.domain_id, name).await?.is_some() {
+            return Err(ApiError::param(format!(
+                "The user {name} already exists in this domain"
+            )));
         }
+        u.username = name.to_string();
     }
     if let Some(v) = args.str("firstname") {
         u.firstname = v.to_string();
@@ -188,12 +188,12 @@ pub async fn update_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
                     "Only administrators may set API keys directly",
                 ));
             }
-            if let Some(other) = tx.c().user_by_api_key(k).await? {
-                if other.id != u.id {
-                    return Err(ApiError::param(
-                        "The API key is already in use by another user",
-                    ));
-                }
+            if let Some(other) = tx.c().user_by_api_key(k).await?
+                && other.id != u.id
+            {
+                return Err(ApiError::param(
+                    "The API key is already in use by another user",
+                ));
             }
             u.api_key = Some(k.to_string());
             u.secret_key = Some(s.to_string());

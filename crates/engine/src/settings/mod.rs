@@ -55,10 +55,10 @@ impl Settings {
 
     /// The current value of a known setting (its default unless changed).
     pub fn get(&self, name: &str) -> String {
-        if let Ok(map) = self.changed.read() {
-            if let Some(v) = map.get(name) {
-                return v.clone();
-            }
+        if let Ok(map) = self.changed.read()
+            && let Some(v) = map.get(name)
+        {
+            return v.clone();
         }
         catalog::find(name)
             .map(|d| d.default.to_string())
@@ -135,7 +135,9 @@ impl Settings {
 
     /// How often this server heartbeats and sweeps orphaned jobs.
     pub fn heartbeat_interval(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.i64("cluster.heartbeat.interval").clamp(100, 60_000) as u64)
+        std::time::Duration::from_millis(
+            self.i64("cluster.heartbeat.interval").clamp(100, 60_000) as u64
+        )
     }
 
     /// Silence after which a management server is dead.
@@ -182,14 +184,13 @@ pub fn validate(def: &SettingDef, value: &str) -> Result<(), ApiError> {
         }
         _ => {}
     }
-    if let Some(options) = def.options {
-        if !options
+    if let Some(options) = def.options
+        && !options
             .split(',')
             .map(str::trim)
             .any(|o| o.eq_ignore_ascii_case(v))
-        {
-            return Err(bad(&format!("expected one of {options}")));
-        }
+    {
+        return Err(bad(&format!("expected one of {options}")));
     }
     Ok(())
 }
