@@ -34,19 +34,83 @@ impl Format {
 
 /// Renders a successful reply under `response_name`.
 pub fn reply(format: Format, response_name: &str, reply: &Reply, versioned: bool) -> String {
+    // Lists are written straight from the items (they can be large); the other shapes
+    // are small and go through their field list.
+    if let Reply::List { count, items } = reply {
+        return list(format, response_name, *count, items, versioned);
+    }
     let fields = reply_fields(reply);
+    envelope(format, response_name, versioned, |out| match format {
+        Format::Json => json_fields(out, &fields, false),
+        Format::Xml => xml_fields(out, &fields),
+    })
+}
+
+fn list(
+    format: Format,
+    response_name: &str,
+    count: usize,
+    items: &[Obj],
+    versioned: bool,
+) -> String {
+    envelope(format, response_name, versioned, |out| match format {
+        Format::Json => {
+            out.push('{');
+            if count > 0 {
+                let _ = write!(out, "\"count\":{count}");
+            }
+            if let Some(first) = items.first() {
+                if count > 0 {
+                    out.push(',');
+                }
+                out.push('"');
+                json_escape_into(out, &first.name);
+                out.push_str("\":[");
+                for (i, o) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json_fields(out, &o.fields, false);
+                }
+                out.push(']');
+            }
+            out.push('}');
+        }
+        Format::Xml => {
+            if count > 0 {
+                let _ = write!(out, "<count>{count}</count>");
+            }
+            for o in items {
+                xml_element(out, &o.name, |out| xml_fields(out, &o.fields));
+            }
+        }
+    })
+}
+
+/// `{"name":BODY}` or the XML document with root `name`.
+fn envelope(format: Format, name: &str, versioned: bool, body: impl FnOnce(&mut String)) -> String {
+    let mut out = String::with_capacity(4096);
     match format {
         Format::Json => {
-            let mut out = String::with_capacity(256);
             out.push_str("{\"");
-            json_escape_into(&mut out, response_name);
+            json_escape_into(&mut out, name);
             out.push_str("\":");
-            json_fields(&mut out, &fields, false);
+            body(&mut out);
             out.push('}');
-            out
         }
-        Format::Xml => xml_document(response_name, &fields, versioned),
+        Format::Xml => {
+            out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+            out.push('<');
+            out.push_str(name);
+            if versioned {
+                let _ = write!(out, " cloud-stack-version=\"{CLOUDSTACK_VERSION}\"");
+            }
+            out.push('>');
+            body(&mut out);
+            let _ = write!(out, "</{name}>");
+        }
     }
+    out
 }
 
 /// Renders an error envelope under `response_name` (`errorresponse` for unknown commands).
@@ -77,16 +141,7 @@ pub fn error(format: Format, response_name: &str, err: &ApiError, versioned: boo
 /// The fields directly under the response name.
 fn reply_fields(reply: &Reply) -> Vec<(String, Node)> {
     match reply {
-        Reply::List { count, items } => {
-            let mut f = Vec::with_capacity(2);
-            if *count > 0 {
-                f.push(("count".to_string(), Node::Int(*count as i64)));
-            }
-            if let Some(first) = items.first() {
-                f.push((first.name.clone(), Node::Objs(items.clone())));
-            }
-            f
-        }
+        Reply::List { .. } => Vec::new(),
         Reply::Object(obj) => vec![(obj.name.clone(), Node::Obj(obj.clone()))],
         Reply::Success { display_text } => {
             let mut f = vec![("success".to_string(), Node::Bool(true))];
@@ -191,20 +246,6 @@ fn json_escape_into(out: &mut String, s: &str) {
 }
 
 // ---- XML ----------------------------------------------------------------------------
-
-fn xml_document(root: &str, fields: &[(String, Node)], versioned: bool) -> String {
-    let mut out = String::with_capacity(256);
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-    out.push('<');
-    out.push_str(root);
-    if versioned {
-        let _ = write!(out, " cloud-stack-version=\"{CLOUDSTACK_VERSION}\"");
-    }
-    out.push('>');
-    xml_fields(&mut out, fields);
-    let _ = write!(out, "</{root}>");
-    out
-}
 
 fn xml_fields(out: &mut String, fields: &[(String, Node)]) {
     for (key, node) in fields {
