@@ -2,7 +2,7 @@
 
 use crate::spec::{ParamSpec, ParamType::*, Roles, *};
 
-use super::{OWNER_SCOPE, PAGING};
+use super::PAGING;
 
 pub const ACCOUNT_FIELDS: &[FieldSpec] = &[
     field("id", "string", "account id"),
@@ -83,13 +83,28 @@ pub const CREATE_ACCOUNT: CommandSpec = command(
 )
 .event("ACCOUNT.CREATE");
 
+/// [`super::OWNER_SCOPE`] without `account`: CloudStack's listAccounts has no such parameter.
+const LIST_ACCOUNTS_SCOPE: &[ParamSpec] = &[
+    ParamSpec::new("domainid", Uuid, "Only entries of this domain").related("listDomains"),
+    ParamSpec::new(
+        "isrecursive",
+        Boolean,
+        "With domainid: include the domain's sub-domains",
+    ),
+    ParamSpec::new(
+        "listall",
+        Boolean,
+        "false (default): only the caller's own entries; true: everything the caller may see",
+    ),
+];
+
 pub const LIST_ACCOUNTS: CommandSpec = command(
     "listAccounts",
     "Lists accounts the caller can see, with their users",
     Roles::ALL,
     &[
         PAGING,
-        OWNER_SCOPE,
+        LIST_ACCOUNTS_SCOPE,
         &[
             ParamSpec::new("id", Uuid, "Only this account").related("listAccounts"),
             ParamSpec::new("name", String, "Only accounts with this name"),

@@ -34,6 +34,21 @@ const SCOPES: &[ParamSpec] = &[
     ),
 ];
 
+/// resetConfiguration names the image store `imagestoreid` (updateConfiguration and
+/// listConfigurations say `imagestoreuuid`).
+const RESET_SCOPES: &[ParamSpec] = &[
+    ParamSpec::new("zoneid", Uuid, "Zone scope (not supported yet)"),
+    ParamSpec::new("clusterid", Uuid, "Cluster scope (not supported yet)"),
+    ParamSpec::new("storageid", Uuid, "Storage pool scope (not supported yet)"),
+    ParamSpec::new("accountid", Uuid, "Account scope (not supported yet)"),
+    ParamSpec::new("domainid", Uuid, "Domain scope (not supported yet)"),
+    ParamSpec::new(
+        "imagestoreid",
+        Uuid,
+        "Image store scope (not supported yet)",
+    ),
+];
+
 pub const LIST_CONFIGURATIONS: CommandSpec = command(
     "listConfigurations",
     "Lists global settings",
@@ -69,7 +84,7 @@ pub const RESET_CONFIGURATION: CommandSpec = command(
     "Sets a global setting back to its default",
     Roles::ADMIN,
     &[
-        SCOPES,
+        RESET_SCOPES,
         &[ParamSpec::new("name", String, "Setting key").required()],
     ],
     object("configuration", CONFIGURATION_FIELDS),

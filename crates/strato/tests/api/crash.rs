@@ -18,12 +18,21 @@ impl Drop for ServerProcess {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 async fn spawn(data_dir: &std::path::Path, db: &str, port: u16) -> ServerProcess {
     let child = Command::new(env!("CARGO_BIN_EXE_strato"))
-        .args(["server", "--listen", &format!("127.0.0.1:{port}"), "--db", db])
+        .args([
+            "server",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--db",
+            db,
+        ])
         .arg("--data-dir")
         .arg(data_dir)
         .env("RUST_LOG", "warn")
@@ -34,7 +43,10 @@ async fn spawn(data_dir: &std::path::Path, db: &str, port: u16) -> ServerProcess
     let url = format!("http://127.0.0.1:{port}/client/api?command=listCapabilities");
     let start = Instant::now();
     while reqwest::get(&url).await.is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     ServerProcess(child)
@@ -50,16 +62,37 @@ async fn kill_9_during_jobs_leaves_a_consistent_system() {
     let port = free_port();
     let server = spawn(dir.path(), &db, port).await;
     let store = strato_schema::Store::open(&db).await.expect("store");
-    let (key, secret) = strato_engine::bootstrap::admin_keys(&store).await.expect("keys");
+    let (key, secret) = strato_engine::bootstrap::admin_keys(&store)
+        .await
+        .expect("keys");
     store.close().await;
-    let admin = Client::new(&format!("http://127.0.0.1:{port}/client/api"), &key, &secret);
-    admin.ok("updateConfiguration", &[("name", "cluster.heartbeat.threshold"), ("value", "2000")]).await;
+    let admin = Client::new(
+        &format!("http://127.0.0.1:{port}/client/api"),
+        &key,
+        &secret,
+    );
+    admin
+        .ok(
+            "updateConfiguration",
+            &[("name", "cluster.heartbeat.threshold"), ("value", "2000")],
+        )
+        .await;
 
     let mut ids = Vec::new();
     for i in 0..20 {
         let name = format!("victim{i}");
         let a = admin
-            .ok("createAccount", &[("username", &name), ("password", "pw"), ("email", "v@x.io"), ("firstname", "V"), ("lastname", "X"), ("accounttype", "0")])
+            .ok(
+                "createAccount",
+                &[
+                    ("username", &name),
+                    ("password", "pw"),
+                    ("email", "v@x.io"),
+                    ("firstname", "V"),
+                    ("lastname", "X"),
+                    ("accounttype", "0"),
+                ],
+            )
             .await;
         ids.push(a["account"]["id"].as_str().expect("id").to_string());
     }
@@ -84,7 +117,10 @@ async fn kill_9_during_jobs_leaves_a_consistent_system() {
                 outcomes.push(r);
                 break;
             }
-            assert!(Instant::now() < deadline, "job {job} still pending after restart");
+            assert!(
+                Instant::now() < deadline,
+                "job {job} still pending after restart"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -93,8 +129,13 @@ async fn kill_9_during_jobs_leaves_a_consistent_system() {
         let present = accounts.get("count").is_some();
         let users = admin.ok("listUsers", &[("listall", "true")]).await;
         let name = format!("victim{}", ids.iter().position(|x| x == id).unwrap_or(0));
-        let user_present = users["user"].as_array().is_some_and(|u| u.iter().any(|x| x["username"] == name.as_str()));
-        assert_eq!(present, user_present, "account {id} and its user must go together: {outcome}");
+        let user_present = users["user"]
+            .as_array()
+            .is_some_and(|u| u.iter().any(|x| x["username"] == name.as_str()));
+        assert_eq!(
+            present, user_present,
+            "account {id} and its user must go together: {outcome}"
+        );
         if outcome["jobstatus"] == 1 {
             assert!(!present, "a succeeded delete left the account: {outcome}");
         }

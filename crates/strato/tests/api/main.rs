@@ -5,6 +5,13 @@ mod common;
 
 mod access;
 mod auth;
+mod bad_input;
+mod cli;
+mod compat;
+mod conformance;
+mod crash;
 mod envelopes;
+mod events;
 mod identity;
+mod integration_port;
 mod jobs;
