@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -122,9 +123,21 @@ pub async fn handle(
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let query = decode_pairs(query.as_deref().unwrap_or(""));
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            // Too large or unreadable: still CloudStack's envelope, never a bare text.
+            let format = Format::from_param(RawParams::from_pairs(query).get("response"));
+            let err = ApiError::param(format!(
+                "Unable to read the request body: {}",
+                rejection.body_text()
+            ));
+            return error_answer(format, "errorresponse", &err, false).into_response();
+        }
+    };
     if state.integration {
         let raw = RawParams::first_wins(query);
         let format = match raw.get("response") {

@@ -831,3 +831,26 @@ async fn fuzzed_parameters_always_get_an_envelope() {
     assert_eq!(admin.call("listDomains", &[]).await.status, 200);
     cloud.stop().await;
 }
+
+#[tokio::test]
+async fn an_oversized_body_gets_the_envelope() {
+    let cloud = TestCloud::start().await;
+    let body = format!(
+        "command=listAccounts&response=json&x={}",
+        "a".repeat(5 * 1024 * 1024)
+    );
+    let r = reqwest::Client::new()
+        .post(format!("{}?response=json", cloud.url()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status().as_u16(), 431);
+    let text = r.text().await.expect("body");
+    assert!(
+        text.starts_with(r#"{"errorresponse":{"uuidList":[],"errorcode":431"#),
+        "{text}"
+    );
+    cloud.stop().await;
+}
