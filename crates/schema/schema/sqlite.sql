@@ -3,11 +3,17 @@
 -- index account_live_name on account
 CREATE UNIQUE INDEX account_live_name ON account(domain_id, name) WHERE removed IS NULL;
 
+-- index alert_created on alert
+CREATE INDEX alert_created ON alert(created);
+
 -- index async_job_account on async_job
 CREATE INDEX async_job_account ON async_job(account_id);
 
 -- index async_job_pending on async_job
 CREATE INDEX async_job_pending ON async_job(status, owner_msid);
+
+-- index cluster_live_name on cluster
+CREATE UNIQUE INDEX cluster_live_name ON cluster(pod_id, name) WHERE removed IS NULL;
 
 -- index domain_live_path on domain
 CREATE UNIQUE INDEX domain_live_path ON domain(path) WHERE removed IS NULL;
@@ -18,17 +24,53 @@ CREATE INDEX event_account ON event(account_id, created);
 -- index event_domain on event
 CREATE INDEX event_domain ON event(domain_id, created);
 
+-- index host_cluster on host
+CREATE INDEX host_cluster ON host(cluster_id);
+
+-- index host_live_guid on host
+CREATE UNIQUE INDEX host_live_guid ON host(guid) WHERE removed IS NULL;
+
+-- index host_status on host
+CREATE INDEX host_status ON host(status, last_ping);
+
+-- index pod_ip_range_pod on pod_ip_range
+CREATE INDEX pod_ip_range_pod ON pod_ip_range(pod_id);
+
+-- index pod_live_name on pod
+CREATE UNIQUE INDEX pod_live_name ON pod(zone_id, name) WHERE removed IS NULL;
+
+-- index public_ip_address on public_ip
+CREATE UNIQUE INDEX public_ip_address ON public_ip(zone_id, address);
+
+-- index public_ip_vlan on public_ip
+CREATE INDEX public_ip_vlan ON public_ip(vlan_id, state);
+
 -- index role_permission_role on role_permission
 CREATE INDEX role_permission_role ON role_permission(role_id, sort_order);
 
+-- index service_provider_unique on physical_network_service_provider
+CREATE UNIQUE INDEX service_provider_unique ON physical_network_service_provider(physical_network_id, provider_name);
+
 -- index session_user on session
 CREATE INDEX session_user ON session(user_id);
+
+-- index storage_pool_zone on storage_pool
+CREATE INDEX storage_pool_zone ON storage_pool(zone_id);
+
+-- index traffic_type_unique on physical_network_traffic_type
+CREATE UNIQUE INDEX traffic_type_unique ON physical_network_traffic_type(physical_network_id, traffic_type);
 
 -- index users_account on users
 CREATE INDEX users_account ON users(account_id);
 
 -- index users_username on users
 CREATE INDEX users_username ON users(username);
+
+-- index vlan_zone on vlan
+CREATE INDEX vlan_zone ON vlan(zone_id);
+
+-- index zone_live_name on zone
+CREATE UNIQUE INDEX zone_live_name ON zone(name) WHERE removed IS NULL;
 
 -- table account on account
 CREATE TABLE account (
@@ -55,6 +97,20 @@ CREATE TABLE account_detail (
     PRIMARY KEY (account_id, name)
 );
 
+-- table alert on alert
+CREATE TABLE alert (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    alert_type INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    zone_id INTEGER,
+    pod_id INTEGER,
+    cluster_id INTEGER,
+    subject TEXT NOT NULL,
+    archived BOOLEAN NOT NULL,
+    created TEXT NOT NULL
+);
+
 -- table async_job on async_job
 CREATE TABLE async_job (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,6 +128,23 @@ CREATE TABLE async_job (
     started TEXT,
     created TEXT NOT NULL,
     completed TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- table cluster on cluster
+CREATE TABLE cluster (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    pod_id INTEGER NOT NULL REFERENCES pod(id),
+    name TEXT NOT NULL,
+    hypervisor TEXT NOT NULL,
+    cluster_type TEXT NOT NULL,
+    arch TEXT NOT NULL,
+    allocation_state TEXT NOT NULL,
+    managed_state TEXT NOT NULL,
+    created TEXT NOT NULL,
+    removed TEXT,
     update_count INTEGER NOT NULL DEFAULT 0
 );
 
@@ -116,6 +189,83 @@ CREATE TABLE event (
     created TEXT NOT NULL
 );
 
+-- table guest_os on guest_os
+CREATE TABLE guest_os (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    category_id INTEGER NOT NULL REFERENCES guest_os_category(id),
+    display_name TEXT NOT NULL,
+    user_defined BOOLEAN NOT NULL,
+    for_display BOOLEAN NOT NULL
+);
+
+-- table guest_os_category on guest_os_category
+CREATE TABLE guest_os_category (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    featured BOOLEAN NOT NULL,
+    sort_order INTEGER NOT NULL,
+    created TEXT NOT NULL
+);
+
+-- table host on host
+CREATE TABLE host (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    host_type TEXT NOT NULL,
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    pod_id INTEGER REFERENCES pod(id),
+    cluster_id INTEGER REFERENCES cluster(id),
+    hypervisor TEXT NOT NULL,
+    hypervisor_version TEXT,
+    status TEXT NOT NULL,
+    resource_state TEXT NOT NULL,
+    cpu_sockets INTEGER NOT NULL,
+    cpus INTEGER NOT NULL,
+    cpu_speed INTEGER NOT NULL,
+    ram BIGINT NOT NULL,
+    local_storage BIGINT NOT NULL,
+    arch TEXT NOT NULL,
+    private_ip TEXT,
+    url TEXT NOT NULL,
+    agent_version TEXT,
+    -- The management server holding the agent's connection, and its last ping.
+    mgmt_server TEXT,
+    last_ping TEXT,
+    disconnected TEXT,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- table host_tag on host_tag
+CREATE TABLE host_tag (
+    host_id INTEGER NOT NULL REFERENCES host(id),
+    tag TEXT NOT NULL,
+    is_implicit BOOLEAN NOT NULL,
+    PRIMARY KEY (host_id, tag)
+);
+
+-- table image_store on image_store
+CREATE TABLE image_store (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    zone_id INTEGER REFERENCES zone(id),
+    provider TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    url TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    readonly BOOLEAN NOT NULL,
+    total_bytes BIGINT,
+    used_bytes BIGINT,
+    created TEXT NOT NULL,
+    removed TEXT
+);
+
 -- table mshost on mshost
 CREATE TABLE mshost (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -125,6 +275,98 @@ CREATE TABLE mshost (
     started TEXT NOT NULL,
     last_heartbeat TEXT NOT NULL,
     state TEXT NOT NULL
+);
+
+-- table physical_network on physical_network
+CREATE TABLE physical_network (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    name TEXT NOT NULL,
+    isolation_methods TEXT NOT NULL,
+    vlan TEXT,
+    speed TEXT,
+    broadcast_domain_range TEXT NOT NULL,
+    tags TEXT,
+    domain_id INTEGER REFERENCES domain(id),
+    state TEXT NOT NULL,
+    created TEXT NOT NULL,
+    removed TEXT
+);
+
+-- table physical_network_service_provider on physical_network_service_provider
+CREATE TABLE physical_network_service_provider (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    physical_network_id INTEGER NOT NULL REFERENCES physical_network(id),
+    provider_name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    dest_physical_network_id INTEGER,
+    services TEXT NOT NULL
+);
+
+-- table physical_network_traffic_type on physical_network_traffic_type
+CREATE TABLE physical_network_traffic_type (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    physical_network_id INTEGER NOT NULL REFERENCES physical_network(id),
+    traffic_type TEXT NOT NULL,
+    kvm_label TEXT,
+    xen_label TEXT,
+    vmware_label TEXT,
+    hyperv_label TEXT,
+    ovm3_label TEXT,
+    vlan TEXT,
+    isolation_method TEXT
+);
+
+-- table pod on pod
+CREATE TABLE pod (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    name TEXT NOT NULL,
+    gateway TEXT NOT NULL,
+    cidr TEXT NOT NULL,
+    allocation_state TEXT NOT NULL,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- table pod_ip_range on pod_ip_range
+CREATE TABLE pod_ip_range (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pod_id INTEGER NOT NULL REFERENCES pod(id),
+    start_ip TEXT NOT NULL,
+    end_ip TEXT NOT NULL,
+    vlan TEXT,
+    for_system_vms BOOLEAN NOT NULL
+);
+
+-- table public_ip on public_ip
+CREATE TABLE public_ip (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    vlan_id INTEGER NOT NULL REFERENCES vlan(id),
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    address TEXT NOT NULL,
+    state TEXT NOT NULL,
+    account_id INTEGER REFERENCES account(id),
+    domain_id INTEGER REFERENCES domain(id),
+    network_id INTEGER,
+    source_nat BOOLEAN NOT NULL,
+    allocated TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- table resource_detail on resource_detail
+CREATE TABLE resource_detail (
+    resource_type TEXT NOT NULL,
+    resource_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (resource_type, resource_id, name)
 );
 
 -- table role on role
@@ -161,6 +403,40 @@ CREATE TABLE session (
     last_seen TEXT NOT NULL
 );
 
+-- table storage_pool on storage_pool
+CREATE TABLE storage_pool (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    pod_id INTEGER REFERENCES pod(id),
+    cluster_id INTEGER REFERENCES cluster(id),
+    host_id INTEGER REFERENCES host(id),
+    scope TEXT NOT NULL,
+    pool_type TEXT NOT NULL,
+    host_address TEXT,
+    path TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    hypervisor TEXT,
+    capacity_bytes BIGINT NOT NULL,
+    used_bytes BIGINT NOT NULL,
+    capacity_iops BIGINT,
+    managed BOOLEAN NOT NULL,
+    state TEXT NOT NULL,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- table storage_pool_tag on storage_pool_tag
+CREATE TABLE storage_pool_tag (
+    pool_id INTEGER NOT NULL REFERENCES storage_pool(id),
+    tag TEXT NOT NULL,
+    PRIMARY KEY (pool_id, tag)
+);
+
 -- table users on users
 CREATE TABLE users (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -178,6 +454,65 @@ CREATE TABLE users (
     api_key_access TEXT,
     is_default BOOLEAN NOT NULL,
     source TEXT NOT NULL,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- table virtual_router_element on virtual_router_element
+CREATE TABLE virtual_router_element (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    nsp_id INTEGER NOT NULL REFERENCES physical_network_service_provider(id),
+    element_type TEXT NOT NULL,
+    enabled BOOLEAN NOT NULL
+);
+
+-- table vlan on vlan
+CREATE TABLE vlan (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    pod_id INTEGER REFERENCES pod(id),
+    physical_network_id INTEGER REFERENCES physical_network(id),
+    network_id INTEGER,
+    vlan_tag TEXT NOT NULL,
+    gateway TEXT,
+    netmask TEXT,
+    start_ip TEXT,
+    end_ip TEXT,
+    ip6_gateway TEXT,
+    ip6_cidr TEXT,
+    start_ipv6 TEXT,
+    end_ipv6 TEXT,
+    for_virtual_network BOOLEAN NOT NULL,
+    for_system_vms BOOLEAN NOT NULL,
+    account_id INTEGER REFERENCES account(id),
+    domain_id INTEGER REFERENCES domain(id),
+    created TEXT NOT NULL,
+    removed TEXT
+);
+
+-- table zone on zone
+CREATE TABLE zone (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    description TEXT,
+    network_type TEXT NOT NULL,
+    dns1 TEXT NOT NULL,
+    dns2 TEXT,
+    internal_dns1 TEXT NOT NULL,
+    internal_dns2 TEXT,
+    ip6_dns1 TEXT,
+    ip6_dns2 TEXT,
+    guest_cidr TEXT,
+    network_domain TEXT,
+    domain_id INTEGER REFERENCES domain(id),
+    allocation_state TEXT NOT NULL,
+    local_storage_enabled BOOLEAN NOT NULL,
+    security_group_enabled BOOLEAN NOT NULL,
+    is_edge BOOLEAN NOT NULL,
     created TEXT NOT NULL,
     removed TEXT,
     update_count INTEGER NOT NULL DEFAULT 0
