@@ -8,6 +8,7 @@ pub mod caller;
 pub mod events;
 pub mod handlers;
 pub mod jobs;
+pub mod net;
 pub mod paging;
 pub mod password;
 pub mod registry;

@@ -119,6 +119,18 @@ fn all() -> Vec<Command> {
             h::config::reset_configuration
         ),
         cmd!(api::config::LIST_CAPABILITIES, h::config::list_capabilities),
+        cmd!(api::zones::CREATE_ZONE, h::zones::create_zone),
+        cmd!(api::zones::LIST_ZONES, h::zones::list_zones),
+        cmd!(api::zones::UPDATE_ZONE, h::zones::update_zone),
+        cmd!(api::zones::DELETE_ZONE, h::zones::delete_zone),
+        cmd!(api::pods::CREATE_POD, h::pods::create_pod),
+        cmd!(api::pods::LIST_PODS, h::pods::list_pods),
+        cmd!(api::pods::UPDATE_POD, h::pods::update_pod),
+        cmd!(api::pods::DELETE_POD, h::pods::delete_pod),
+        cmd!(api::clusters::ADD_CLUSTER, h::clusters::add_cluster),
+        cmd!(api::clusters::LIST_CLUSTERS, h::clusters::list_clusters),
+        cmd!(api::clusters::UPDATE_CLUSTER, h::clusters::update_cluster),
+        cmd!(api::clusters::DELETE_CLUSTER, h::clusters::delete_cluster),
     ]
 }
 

@@ -7,15 +7,18 @@
 //! Row types are plain structs, separate from the API's response objects.
 
 pub mod account;
+pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod event;
 pub mod job;
 pub mod mshost;
+pub mod pod;
 pub mod role;
 pub mod session;
 pub mod sql;
 pub mod user;
+pub mod zone;
 
 use std::str::FromStr;
 use std::time::Duration;

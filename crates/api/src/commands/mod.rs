@@ -6,13 +6,16 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod clusters;
 pub mod config;
 pub mod discovery;
 pub mod domains;
 pub mod events;
 pub mod jobs;
+pub mod pods;
 pub mod roles;
 pub mod users;
+pub mod zones;
 
 use crate::spec::{ParamSpec, ParamType::*};
 

@@ -3,13 +3,16 @@
 //! [`crate::access`].
 
 pub mod accounts;
+pub mod clusters;
 pub mod config;
 pub mod discovery;
 pub mod domains;
 pub mod events;
 pub mod jobs;
+pub mod pods;
 pub mod roles;
 pub mod users;
+pub mod zones;
 
 use strato_api::params::Args;
 use strato_common::{ApiError, ErrorCode, error::cs};
@@ -98,4 +101,30 @@ pub fn check_name(param: &str, value: &str) -> Result<(), ApiError> {
         )));
     }
     Ok(())
+}
+
+/// Matches `value` case-insensitively against `allowed` and returns the canonical form.
+pub fn one_of(
+    param: &str,
+    value: &str,
+    allowed: &[&'static str],
+) -> Result<&'static str, ApiError> {
+    allowed
+        .iter()
+        .find(|a| a.eq_ignore_ascii_case(value.trim()))
+        .copied()
+        .ok_or_else(|| {
+            ApiError::param(format!(
+                "Invalid value {value} for parameter {param}: expected one of {}",
+                allowed.join(", ")
+            ))
+        })
+}
+
+/// `allocationstate`: Enabled or Disabled.
+pub fn allocation_state(args: &Args, default: &'static str) -> Result<&'static str, ApiError> {
+    match args.str("allocationstate") {
+        Some(v) => one_of("allocationstate", v, &["Enabled", "Disabled"]),
+        None => Ok(default),
+    }
 }
