@@ -14,4 +14,5 @@ mod envelopes;
 mod events;
 mod identity;
 mod integration_port;
+mod inventory;
 mod jobs;
