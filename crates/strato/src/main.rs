@@ -30,6 +30,8 @@ enum Command {
     Quickstart(ServerArgs),
     /// Call the API like CloudMonkey: `strato api listAccounts`.
     Api(strato_cli::ApiArgs),
+    /// Run a host agent: connect to the management server and serve simulated hosts.
+    Agent(strato_agent::AgentArgs),
 }
 
 #[derive(Args, Clone)]
@@ -89,6 +91,10 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Api(args) => strato_cli::run(args).await,
+            Command::Agent(args) => {
+                init_logging();
+                strato_agent::run(args).await
+            }
             Command::Server(args) => {
                 init_logging();
                 serve(args, false).await

@@ -167,11 +167,12 @@ pub async fn update_cluster(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let mut tx = ctx.engine.store.begin().await?;
     let mut c = cluster_by_param(&mut tx.c(), &args, "id").await?;
     if let Some(h) = args.str("hypervisor")
-        && !h.eq_ignore_ascii_case(&c.hypervisor) {
-            return Err(ApiError::param(
-                "The hypervisor of a cluster cannot be changed",
-            ));
-        }
+        && !h.eq_ignore_ascii_case(&c.hypervisor)
+    {
+        return Err(ApiError::param(
+            "The hypervisor of a cluster cannot be changed",
+        ));
+    }
     if let Some(n) = args.str("clustername").map(str::trim) {
         check_name("clustername", n)?;
         c.name = n.to_string();
