@@ -203,7 +203,10 @@ pub fn parse(spec: &CommandSpec, raw: &RawParams) -> Result<Args, ApiError> {
     }
     for p in spec.params() {
         if p.required && !args.values.contains_key(p.name) {
-            return Err(ApiError::missing_param(spec.name, p.name));
+            // CloudStack names the command by its response name minus `response`.
+            let name = spec.response_name();
+            let command = name.strip_suffix("response").unwrap_or(&name);
+            return Err(ApiError::missing_param(command, p.name));
         }
     }
     Ok(args)

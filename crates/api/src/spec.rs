@@ -199,6 +199,11 @@ impl CommandSpec {
         self.since = Some(version);
         self
     }
+    /// A legacy top-level response name (CloudStack's `getCommandName` override).
+    pub const fn legacy_response_name(mut self, name: &'static str) -> Self {
+        self.response_name = Some(name);
+        self
+    }
 }
 
 pub const fn list(object: &'static str, fields: &'static [FieldSpec]) -> ResponseSpec {

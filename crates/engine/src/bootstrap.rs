@@ -133,6 +133,7 @@ pub async fn run(store: &Store, registry: &Registry) -> Result<Report, ApiError>
         add_account(&mut c, "admin", "admin", &admin_password, "admin", "cloud").await?;
         report.created_admin = true;
     }
+    crate::seed_os::run(&mut c).await?;
     tx.commit().await?;
     Ok(report)
 }

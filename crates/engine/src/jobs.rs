@@ -68,7 +68,7 @@ pub async fn submit(
     Ok(uuid)
 }
 
-/// Starts the worker loop, the heartbeat and the orphan sweep of this server.
+/// Starts the worker loop, the heartbeat and orphan sweep, and the host monitor.
 pub fn start_background(engine: &Engine) -> Vec<tokio::task::JoinHandle<()>> {
     let workers = {
         let engine = engine.clone();
@@ -85,7 +85,20 @@ pub fn start_background(engine: &Engine) -> Vec<tokio::task::JoinHandle<()>> {
             }
         })
     };
-    vec![workers, heartbeat]
+    let hosts = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            loop {
+                // Short ticks so a changed ping.interval applies at once; the work per
+                // tick is a couple of indexed statements.
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                if let Err(e) = crate::agents::monitor(&engine).await {
+                    tracing::warn!(error = %e, "host monitor failed");
+                }
+            }
+        })
+    };
+    vec![workers, heartbeat, hosts]
 }
 
 async fn housekeeping(engine: &Engine) -> Result<(), ApiError> {

@@ -2,6 +2,7 @@
 //! handlers, async jobs, events and settings. Knows nothing about HTTP.
 
 pub mod access;
+pub mod agents;
 pub mod auth;
 pub mod bootstrap;
 pub mod caller;
@@ -13,6 +14,7 @@ pub mod paging;
 pub mod password;
 pub mod registry;
 pub mod secrets;
+pub mod seed_os;
 pub mod settings;
 pub mod views;
 
@@ -42,6 +44,7 @@ pub struct Inner {
     pub msid: String,
     pub ms_name: String,
     pub jobs: jobs::JobQueue,
+    pub agents: agents::AgentManager,
 }
 
 impl std::ops::Deref for Engine {
@@ -70,6 +73,7 @@ impl Engine {
             msid,
             ms_name,
             jobs: jobs::JobQueue::default(),
+            agents: agents::AgentManager::default(),
         })))
     }
 

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use strato_common::ApiError;
-use strato_engine::{Engine, bootstrap, jobs};
+use strato_engine::{Engine, agents, bootstrap, jobs};
 use strato_schema::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -24,12 +24,15 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// `sqlite://…` or `postgres://…`.
     pub db_url: String,
+    /// Where host agents connect (CloudStack's 8250); None: no agent port.
+    pub agent_listen: Option<SocketAddr>,
 }
 
 /// A running server; dropping it does not stop it, [`RunningServer::shutdown`] does.
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub integration_addr: Option<SocketAddr>,
+    pub agent_addr: Option<SocketAddr>,
     pub engine: Engine,
     cancel: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -90,8 +93,18 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
     bootstrap::run(&store, &registry).await?;
     let engine = Engine::start(store).await?;
     jobs::fail_orphans(&engine).await?;
+    agents::load_token(&engine).await?;
     let cancel = CancellationToken::new();
     let mut tasks = jobs::start_background(&engine);
+    let mut agent_addr = None;
+    if let Some(listen) = config.agent_listen {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| ApiError::internal(format!("cannot listen for agents on {listen}: {e}")))?;
+        agent_addr = listener.local_addr().ok();
+        tasks.push(tokio::spawn(agents::serve_tcp(engine.clone(), listener)));
+    }
+    agents::restore_simulated(&engine).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| ApiError::internal(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -130,6 +143,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
     Ok(RunningServer {
         addr,
         integration_addr,
+        agent_addr,
         engine,
         cancel,
         tasks,

@@ -51,6 +51,9 @@ struct ServerArgs {
     /// Address and port of the API.
     #[arg(long, default_value = "0.0.0.0:8080", env = "STRATO_LISTEN")]
     listen: SocketAddr,
+    /// Address and port host agents connect to.
+    #[arg(long, default_value = "0.0.0.0:8250", env = "STRATO_AGENT_LISTEN")]
+    agent_listen: SocketAddr,
 }
 
 impl DbArgs {
@@ -135,6 +138,7 @@ async fn serve(args: ServerArgs, quickstart: bool) -> anyhow::Result<ExitCode> {
     let mut server = start(ServerConfig {
         listen: args.listen,
         db_url: db_url.clone(),
+        agent_listen: Some(args.agent_listen),
     })
     .await?;
     let url = format!("http://{}/client/api", display_addr(server.addr));

@@ -4,14 +4,21 @@
 
 pub mod accounts;
 pub mod clusters;
+pub mod hosts;
 pub mod config;
 pub mod discovery;
 pub mod domains;
 pub mod events;
+pub mod guest_os;
+pub mod hypervisors;
+pub mod image_stores;
 pub mod jobs;
+pub mod physical_networks;
 pub mod pods;
 pub mod roles;
+pub mod storage_pools;
 pub mod users;
+pub mod vlan_ranges;
 pub mod zones;
 
 use strato_api::params::Args;

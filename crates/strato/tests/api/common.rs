@@ -25,7 +25,7 @@ impl TestCloud {
             Ok(admin) if !admin.is_empty() => fresh_pg_database(&admin).await,
             _ => format!("sqlite://{}", dir.path().join("strato.db").display()),
         };
-        let server = boot(&db_url).await;
+        let server = boot(&db_url, 0).await;
         TestCloud {
             server: Some(server),
             db_url,
@@ -55,7 +55,15 @@ impl TestCloud {
         if let Some(s) = self.server.take() {
             s.shutdown().await;
         }
-        self.server = Some(boot(&self.db_url).await);
+        self.server = Some(boot(&self.db_url, 0).await);
+    }
+
+    /// Restarts with the agent port fixed, so running agents find the new server.
+    pub async fn restart_with_agent_port(&mut self, port: u16) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+        self.server = Some(boot(&self.db_url, port).await);
     }
 
     pub async fn stop(mut self) {
@@ -65,10 +73,11 @@ impl TestCloud {
     }
 }
 
-async fn boot(db_url: &str) -> RunningServer {
+async fn boot(db_url: &str, agent_port: u16) -> RunningServer {
     strato_server::start(ServerConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         db_url: db_url.to_string(),
+        agent_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], agent_port))),
     })
     .await
     .expect("server starts")

@@ -1,0 +1,556 @@
+//! Host agents, seen from the management server: accepting their connections (TCP, or
+//! simulated hosts inside this process), registering their hosts, keeping each host's
+//! status (Connecting → Up → Alert/Disconnected → Down, and back when the agent returns),
+//! and sending them commands.
+//!
+//! The protocol itself lives in `strato-agent-proto` (see docs/agent-protocol.md).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use strato_agent_proto::server::read_hello;
+use strato_agent_proto::{
+    Answer, Command, Connection, DisconnectReason, Hello, HostAccepted, HostInfo, HostRefused,
+    HypervisorDriver, PROTOCOL_VERSION, Placement, ServerSession, SessionEvent, SessionOptions,
+    Welcome,
+};
+use strato_common::{ApiError, ErrorCode};
+use strato_hypervisor_sim::{SimHostSpec, Simulator};
+use strato_schema::host::{Announced, HostRow, NewHost};
+use tokio::net::TcpListener;
+
+use crate::{Engine, secrets};
+
+/// Name of the stored agent registration token (not a CloudStack setting, so it is
+/// never listed by listConfigurations).
+const TOKEN_KEY: &str = "strato.agent.token";
+/// `resource_detail` names on hosts.
+const HOST_TOKEN: &str = "agent.token";
+const IN_PROCESS: &str = "simulator.inprocess";
+
+/// Live agent sessions of this server, by host guid.
+#[derive(Default)]
+pub struct AgentManager {
+    sessions: RwLock<HashMap<String, (u64, ServerSession)>>,
+    next_session: AtomicU64,
+    /// When `last_ping` of our hosts was last refreshed.
+    pings_touched: std::sync::Mutex<Option<std::time::Instant>>,
+    /// The simulated hosts added with `addHost` to Simulator clusters.
+    pub simulator: Simulator,
+    token: RwLock<String>,
+}
+
+impl AgentManager {
+    /// The token external agents present (`strato agent --token`).
+    pub fn token(&self) -> String {
+        self.token.read().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    pub fn session(&self, guid: &str) -> Option<ServerSession> {
+        self.sessions.read().ok()?.get(guid).map(|(_, s)| s.clone())
+    }
+
+    pub fn connected(&self, guid: &str) -> bool {
+        self.session(guid).is_some_and(|s| !s.is_closed())
+    }
+
+    fn register(&self, id: u64, session: &ServerSession) {
+        if let Ok(mut map) = self.sessions.write() {
+            for guid in session.host_guids() {
+                if let Some((_, old)) = map.insert(guid.to_string(), (id, session.clone()))
+                    && old.host_guids().count() == 1
+                {
+                    old.close();
+                }
+            }
+        }
+    }
+
+    /// Forgets the hosts of session `id`; returns those that were still ours.
+    fn unregister(&self, id: u64, guids: &[String]) -> Vec<String> {
+        let Ok(mut map) = self.sessions.write() else {
+            return Vec::new();
+        };
+        let mut ours = Vec::new();
+        for g in guids {
+            if map.get(g).is_some_and(|(sid, _)| *sid == id) {
+                map.remove(g);
+                ours.push(g.clone());
+            }
+        }
+        ours
+    }
+}
+
+/// Loads (creating on first start) the agent registration token.
+pub async fn load_token(engine: &Engine) -> Result<(), ApiError> {
+    let mut db = engine.store.acquire().await?;
+    let stored = db
+        .c()
+        .config_values()
+        .await?
+        .into_iter()
+        .find(|(k, _)| k == TOKEN_KEY)
+        .map(|(_, v)| v);
+    let token = match stored {
+        Some(t) => t,
+        None => {
+            let t = secrets::session_key();
+            db.c()
+                .set_config(TOKEN_KEY, &t, strato_schema::now())
+                .await?;
+            t
+        }
+    };
+    if let Ok(mut slot) = engine.agents.token.write() {
+        *slot = token;
+    }
+    Ok(())
+}
+
+/// Session timing from `ping.interval` and `ping.timeout` (a multiple of the interval).
+pub fn session_options(engine: &Engine) -> SessionOptions {
+    let interval = engine.settings.f64("ping.interval").clamp(0.2, 3600.0);
+    let factor = engine.settings.f64("ping.timeout").clamp(1.0, 100.0);
+    SessionOptions {
+        ping_interval: Duration::from_secs_f64(interval),
+        ping_timeout: Duration::from_secs_f64(interval * factor),
+        event_buffer: 1024,
+    }
+}
+
+/// Accepts agent connections until the listener fails.
+pub async fn serve_tcp(engine: Engine, listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                let engine = engine.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = handle_connection(&engine, Connection::tcp(stream), false).await
+                    {
+                        tracing::warn!(error = %e, "agent connection refused");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "agent listener accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Handshake, host registration, bring-up, then status tracking until the agent leaves.
+async fn handle_connection(
+    engine: &Engine,
+    conn: Connection,
+    in_process: bool,
+) -> Result<(), String> {
+    let pending = read_hello(conn, Duration::from_secs(30))
+        .await
+        .map_err(|e| e.to_string())?;
+    if !in_process && !constant_eq(&pending.hello().token, &engine.agents.token()) {
+        let _ = pending.refuse("invalid agent token").await;
+        return Err("invalid agent token".into());
+    }
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    let mut host_ids = Vec::new();
+    for info in &pending.hello().hosts {
+        match register_host(engine, info, in_process).await {
+            Ok((id, a)) => {
+                host_ids.push(id);
+                accepted.push(a);
+            }
+            Err(reason) => refused.push(HostRefused {
+                guid: info.guid.clone(),
+                reason,
+            }),
+        }
+    }
+    if accepted.is_empty() {
+        let reasons: Vec<String> = refused
+            .iter()
+            .map(|r| format!("{}: {}", r.guid, r.reason))
+            .collect();
+        let reason = format!("no host could be registered ({})", reasons.join("; "));
+        let _ = pending.refuse(reason.clone()).await;
+        return Err(reason);
+    }
+    let options = session_options(engine);
+    let welcome = Welcome {
+        ping_interval_secs: options.ping_interval.as_secs().max(1),
+        hosts: accepted,
+        refused,
+        server_version: crate::VERSION.to_string(),
+    };
+    let accepted = pending
+        .welcome(welcome, &options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let session_id = engine.agents.next_session.fetch_add(1, Ordering::Relaxed);
+    engine.agents.register(session_id, &accepted.session);
+    let guids: Vec<String> = accepted.session.host_guids().map(str::to_string).collect();
+    bring_up(engine, &accepted.session, &host_ids).await;
+    let mut events = accepted.events;
+    while let Some(event) = events.recv().await {
+        match event {
+            SessionEvent::HostEvent { host_guid, event } => {
+                tracing::info!(host = %host_guid, ?event, "host reported a change");
+            }
+            SessionEvent::Disconnected(reason) => {
+                let ours = engine.agents.unregister(session_id, &guids);
+                mark_disconnected(engine, &ours, &reason).await;
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Finds or creates the host row of an announced host; returns its id and acceptance.
+async fn register_host(
+    engine: &Engine,
+    info: &HostInfo,
+    in_process: bool,
+) -> Result<(i64, HostAccepted), String> {
+    let internal = |e: ApiError| e.text;
+    let mut db = engine
+        .store
+        .acquire()
+        .await
+        .map_err(|e| ApiError::from(e).text)?;
+    let now = strato_schema::now();
+    let existing = db
+        .c()
+        .host_by_guid(&info.guid)
+        .await
+        .map_err(|e| internal(e.into()))?;
+    let host = match existing {
+        Some(h) => {
+            let stored = db
+                .c()
+                .detail("host", h.id, HOST_TOKEN)
+                .await
+                .map_err(|e| internal(e.into()))?;
+            if !in_process && stored.as_deref() != info.host_token.as_deref() {
+                return Err("host token mismatch: this guid belongs to another host".into());
+            }
+            h
+        }
+        None if in_process => return Err("unknown simulated host".into()),
+        None => create_host(&mut db.c(), info).await?,
+    };
+    let token = match db
+        .c()
+        .detail("host", host.id, HOST_TOKEN)
+        .await
+        .map_err(|e| internal(e.into()))?
+    {
+        Some(t) => t,
+        None => {
+            let t = secrets::session_key();
+            db.c()
+                .set_detail("host", host.id, HOST_TOKEN, &t)
+                .await
+                .map_err(|e| internal(e.into()))?;
+            t
+        }
+    };
+    let announced = Announced {
+        cpus: i64::from(info.cpus),
+        cpu_speed: i64::try_from(info.cpu_speed_mhz).unwrap_or(i64::MAX),
+        ram: i64::try_from(info.memory_bytes).unwrap_or(i64::MAX),
+        version: &info.hypervisor_version,
+    };
+    db.c()
+        .host_connected(host.id, &engine.msid, &announced, now)
+        .await
+        .map_err(|e| internal(e.into()))?;
+    Ok((
+        host.id,
+        HostAccepted {
+            guid: info.guid.clone(),
+            host_id: host.uuid,
+            token,
+        },
+    ))
+}
+
+/// A host announced by an external agent for the first time: it must name its cluster.
+async fn create_host(c: &mut strato_schema::Conn<'_>, info: &HostInfo) -> Result<HostRow, String> {
+    let cluster_id = info
+        .placement
+        .cluster_id
+        .as_deref()
+        .ok_or("the agent gave no cluster: pass --cluster-id")?;
+    let cluster = c
+        .cluster_by_uuid(cluster_id)
+        .await
+        .map_err(|e| ApiError::from(e).text)?
+        .ok_or_else(|| format!("cluster {cluster_id} does not exist"))?;
+    let hv = info.hypervisor.as_str();
+    if !cluster.hypervisor.eq_ignore_ascii_case(hv) {
+        return Err(format!(
+            "cluster {} is a {} cluster; this host runs {hv}",
+            cluster.name, cluster.hypervisor
+        ));
+    }
+    let uuid = uuid::Uuid::new_v4().to_string();
+    let url = format!("agent://{}", info.private_ip);
+    let id = c
+        .insert_host(
+            &NewHost {
+                uuid: &uuid,
+                name: &info.name,
+                guid: &info.guid,
+                zone_id: cluster.zone_id,
+                pod_id: Some(cluster.pod_id),
+                cluster_id: Some(cluster.id),
+                hypervisor: &cluster.hypervisor,
+                hypervisor_version: Some(&info.hypervisor_version),
+                resource_state: "Enabled",
+                cpu_sockets: i64::from(info.cpu_sockets),
+                cpus: i64::from(info.cpus),
+                cpu_speed: i64::try_from(info.cpu_speed_mhz).unwrap_or(i64::MAX),
+                ram: i64::try_from(info.memory_bytes).unwrap_or(i64::MAX),
+                local_storage: i64::try_from(info.local_storage_bytes).unwrap_or(i64::MAX),
+                arch: &info.arch,
+                private_ip: Some(&info.private_ip),
+                url: &url,
+                agent_version: None,
+            },
+            strato_schema::now(),
+        )
+        .await
+        .map_err(|e| ApiError::from(e).text)?;
+    c.host_by_id(id)
+        .await
+        .map_err(|e| ApiError::from(e).text)?
+        .ok_or_else(|| "host vanished".into())
+}
+
+/// Checks each new host answers, then marks it Up (CloudStack's Ready event).
+async fn bring_up(engine: &Engine, session: &ServerSession, host_ids: &[i64]) {
+    let guids: Vec<String> = session.host_guids().map(str::to_string).collect();
+    let ready = futures::future::join_all(
+        guids
+            .iter()
+            .map(|g| session.call(g, Command::ReadyCheck, Duration::from_secs(30))),
+    )
+    .await;
+    let failed = ready.iter().filter(|r| !matches!(r, Ok(Ok(_)))).count();
+    if failed > 0 {
+        tracing::warn!(
+            failed,
+            "hosts did not answer ReadyCheck; they stay Connecting"
+        );
+    }
+    // Hosts are Up once the whole batch answered; partial failures stay Connecting.
+    if failed == 0
+        && let Ok(mut db) = engine.store.acquire().await
+    {
+        for chunk in host_ids.chunks(500) {
+            let _ = db
+                .c()
+                .set_host_status(chunk, &["Connecting"], "Up", strato_schema::now())
+                .await;
+        }
+    }
+}
+
+async fn mark_disconnected(engine: &Engine, guids: &[String], reason: &DisconnectReason) {
+    // A deliberate stop is Disconnected; a vanished agent is Alert (CloudStack's split).
+    let to = match reason {
+        DisconnectReason::AgentShutdown(_) | DisconnectReason::ClosedByServer => "Disconnected",
+        _ => "Alert",
+    };
+    let Ok(mut db) = engine.store.acquire().await else {
+        return;
+    };
+    let mut ids = Vec::with_capacity(guids.len());
+    for g in guids {
+        if let Ok(Some(h)) = db.c().host_by_guid(g).await {
+            ids.push(h.id);
+        }
+    }
+    for chunk in ids.chunks(500) {
+        let _ = db
+            .c()
+            .set_host_status(chunk, &["Up", "Connecting"], to, strato_schema::now())
+            .await;
+    }
+    tracing::warn!(hosts = ids.len(), %reason, status = to, "agent disconnected");
+}
+
+/// Periodic host status upkeep: fresh pings for our agents, Alert for hosts of dead
+/// servers, Down for hosts silent longer than the ping timeout.
+pub async fn monitor(engine: &Engine) -> Result<(), ApiError> {
+    let now = strato_schema::now();
+    let mut db = engine.store.acquire().await?;
+    let interval = session_options(engine).ping_interval;
+    let due = engine
+        .agents
+        .pings_touched
+        .lock()
+        .map(|mut last| {
+            let due = last.is_none_or(|t| t.elapsed() >= interval);
+            if due {
+                *last = Some(std::time::Instant::now());
+            }
+            due
+        })
+        .unwrap_or(true);
+    if due {
+        db.c().touch_host_pings(&engine.msid, now).await?;
+    }
+    let orphans = db
+        .c()
+        .orphaned_hosts(now - engine.settings.heartbeat_threshold())
+        .await?;
+    for chunk in orphans.chunks(500) {
+        db.c()
+            .set_host_status(chunk, &["Up", "Connecting"], "Alert", now)
+            .await?;
+    }
+    let timeout =
+        chrono::Duration::from_std(session_options(engine).ping_timeout).unwrap_or_default();
+    let down = db.c().hosts_down_since(now - timeout).await?;
+    for chunk in down.chunks(500) {
+        db.c()
+            .set_host_status(chunk, &["Alert", "Disconnected"], "Down", now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sends a command to a host connected to this server.
+pub async fn call(
+    engine: &Engine,
+    guid: &str,
+    command: Command,
+    timeout: Duration,
+) -> Result<Answer, ApiError> {
+    let session = engine.agents.session(guid).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::ResourceUnavailable,
+            Some(4380),
+            format!("Host {guid} is not connected"),
+        )
+    })?;
+    session.call(guid, command, timeout).await.map_err(|e| {
+        ApiError::new(
+            ErrorCode::ResourceUnavailable,
+            Some(4380),
+            format!("Host {guid} did not answer: {e}"),
+        )
+    })
+}
+
+/// Starts a simulated host inside this server and connects it like any agent.
+pub async fn connect_simulated(
+    engine: &Engine,
+    host: &HostRow,
+    capacity: strato_hypervisor_sim::HostCapacity,
+) -> Result<(), ApiError> {
+    let mut spec = SimHostSpec::new(host.guid.clone(), host.name.clone());
+    spec.capacity = capacity;
+    spec.placement = Placement {
+        zone_id: Some(host.zone_uuid.clone()),
+        pod_id: host.pod_uuid.clone(),
+        cluster_id: host.cluster_uuid.clone(),
+    };
+    spec.private_ip = host
+        .private_ip
+        .clone()
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let info = engine.agents.simulator.add_host(spec);
+    let hello = Hello {
+        version: PROTOCOL_VERSION,
+        token: String::new(),
+        agent_version: crate::VERSION.to_string(),
+        hosts: vec![info],
+    };
+    let driver: Arc<dyn HypervisorDriver> = Arc::new(engine.agents.simulator.clone());
+    let (conn, _task) = strato_agent_proto::client::spawn_in_process(driver, hello);
+    let engine = engine.clone();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let guid = host.guid.clone();
+    tokio::spawn(async move {
+        // Hand the bring-up result back, then keep tracking the session.
+        let watcher = {
+            let engine = engine.clone();
+            let guid = guid.clone();
+            async move {
+                for _ in 0..400 {
+                    if engine.agents.connected(&guid) {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                let _ = done_tx.send(());
+            }
+        };
+        tokio::spawn(watcher);
+        if let Err(e) = handle_connection(&engine, conn, true).await {
+            tracing::warn!(host = %guid, error = %e, "simulated host could not connect");
+        }
+    });
+    let _ = tokio::time::timeout(Duration::from_secs(5), done_rx).await;
+    Ok(())
+}
+
+/// Marks a host as a simulated host living inside the management server.
+pub async fn mark_in_process(engine: &Engine, host_id: i64, url: &str) -> Result<(), ApiError> {
+    engine
+        .store
+        .acquire()
+        .await?
+        .c()
+        .set_detail("host", host_id, IN_PROCESS, url)
+        .await?;
+    Ok(())
+}
+
+/// After a restart, reconnects the simulated hosts that live inside the server.
+pub async fn restore_simulated(engine: &Engine) -> Result<usize, ApiError> {
+    let mut db = engine.store.acquire().await?;
+    let (_, hosts) = db
+        .c()
+        .list_hosts(
+            &strato_schema::host::HostFilter {
+                hypervisor: Some("Simulator".into()),
+                ..Default::default()
+            },
+            strato_schema::sql::Page::ALL,
+        )
+        .await?;
+    let mut n = 0;
+    for h in hosts {
+        let Some(url) = db.c().detail("host", h.id, IN_PROCESS).await? else {
+            continue;
+        };
+        let capacity = strato_hypervisor_sim::parse_sim_url(&url).unwrap_or_default();
+        connect_simulated(engine, &h, capacity).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Drops the agent connection of a host (deleteHost, reconnectHost).
+pub fn disconnect(engine: &Engine, guid: &str) {
+    if let Some(s) = engine.agents.session(guid) {
+        s.close();
+    }
+}
