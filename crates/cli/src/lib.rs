@@ -17,7 +17,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+pub use config::Target;
+pub use job::{pending_job, wait as wait_job};
 pub use output::OutputFormat;
+pub use request::{ApiError as CallError, Client};
 
 const AFTER_HELP: &str = "\
 Examples:

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+
+mod quickstart;
 use strato_server::{ServerConfig, start};
 
 #[derive(Parser)]
@@ -145,7 +147,25 @@ async fn serve(args: ServerArgs, quickstart: bool) -> anyhow::Result<ExitCode> {
     if quickstart {
         let (api_key, secret_key) =
             strato_engine::bootstrap::admin_keys(&server.engine.store).await?;
+        let local = format!("http://127.0.0.1:{}/client/api", server.addr.port());
+        let zone = quickstart::ensure_zone(&local, &api_key, &secret_key)
+            .await
+            .context("building the quickstart zone")?;
         print_quickstart(&url, &db_url, &api_key, &secret_key, &args.db.data_dir);
+        match zone {
+            Some(z) => println!(
+                "Built zone {} ({}): pod POD0, public range 10.147.31.100-200, Simulator cluster C0 \
+                 with {} hosts, primary storage PS0, image store SS0; enabled.",
+                z.name, z.id, z.hosts
+            ),
+            None => println!("A zone exists already; nothing was built."),
+        }
+        println!(
+            "Agent token (strato agent --token): {}",
+            server.engine.agents.token()
+        );
+        println!();
+        println!("Press Ctrl-C to stop.");
     } else {
         tracing::info!(%url, "management server ready");
     }
@@ -182,6 +202,4 @@ fn print_quickstart(url: &str, db_url: &str, api_key: &str, secret_key: &str, da
         "  strato api set-profile default url={url} apikey={api_key} secretkey=<secret key above>"
     );
     println!("  strato api listAccounts");
-    println!();
-    println!("Press Ctrl-C to stop.");
 }

@@ -17,5 +17,6 @@ mod identity;
 mod integration_port;
 mod inventory;
 mod jobs;
+mod quickstart;
 mod networks;
 mod storage;

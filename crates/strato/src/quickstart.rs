@@ -1,0 +1,242 @@
+//! `strato quickstart`'s ready zone: on first start, an Advanced zone with a pod, a
+//! public IP range, a Simulator cluster of four hosts, primary and secondary storage,
+//! built through the server's own API exactly as an operator (or Marvin) would.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+use strato_cli::{Client, Target, pending_job, wait_job};
+
+struct Api {
+    client: Client,
+}
+
+impl Api {
+    /// Calls a command, waiting for its job when it is asynchronous.
+    async fn call(&self, command: &str, params: &[(&str, &str)]) -> anyhow::Result<Value> {
+        let owned: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let answer = match self.client.call(command, &owned).await? {
+            Ok(v) => v,
+            Err(e) => bail!("{command} failed: {e}"),
+        };
+        match pending_job(command, &answer) {
+            Some(job) => match wait_job(&self.client, job, Duration::from_millis(100)).await? {
+                Ok(v) => Ok(v),
+                Err(e) => bail!("{command} failed: {e}"),
+            },
+            None => Ok(answer),
+        }
+    }
+
+    async fn id(
+        &self,
+        command: &str,
+        params: &[(&str, &str)],
+        path: &[&str],
+    ) -> anyhow::Result<String> {
+        let v = self.call(command, params).await?;
+        let mut at = &v;
+        for p in path {
+            at = match p.parse::<usize>() {
+                Ok(i) => &at[i],
+                Err(_) => &at[*p],
+            };
+        }
+        at.as_str()
+            .map(str::to_string)
+            .with_context(|| format!("{command} returned no id: {v}"))
+    }
+}
+
+/// What was built, for the operator.
+pub struct Zone {
+    pub name: String,
+    pub id: String,
+    pub hosts: usize,
+}
+
+/// Builds the zone unless one exists already; returns it (None if a zone was there).
+pub async fn ensure_zone(
+    url: &str,
+    api_key: &str,
+    secret_key: &str,
+) -> anyhow::Result<Option<Zone>> {
+    let api = Api {
+        client: Client::new(Target {
+            url: url.to_string(),
+            keys: Some((api_key.to_string(), secret_key.to_string())),
+        })?,
+    };
+    if api.call("listZones", &[]).await?.get("count").is_some() {
+        return Ok(None);
+    }
+    let name = "Sandbox-simulator";
+    let zone = api
+        .id(
+            "createZone",
+            &[
+                ("name", name),
+                ("networktype", "Advanced"),
+                ("dns1", "10.147.28.6"),
+                ("internaldns1", "10.147.28.6"),
+                ("guestcidraddress", "10.1.1.0/24"),
+            ],
+            &["zone", "id"],
+        )
+        .await?;
+    let net = api
+        .id(
+            "createPhysicalNetwork",
+            &[
+                ("zoneid", &zone),
+                ("name", "Sandbox-pnet"),
+                ("isolationmethods", "VLAN"),
+            ],
+            &["physicalnetwork", "id"],
+        )
+        .await?;
+    for traffic in ["Guest", "Management", "Public"] {
+        api.call(
+            "addTrafficType",
+            &[("physicalnetworkid", &net), ("traffictype", traffic)],
+        )
+        .await?;
+    }
+    let providers = api
+        .call(
+            "listNetworkServiceProviders",
+            &[("physicalnetworkid", &net)],
+        )
+        .await?;
+    for p in providers["networkserviceprovider"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let (Some(pid), Some(pname)) = (p["id"].as_str(), p["name"].as_str()) else {
+            continue;
+        };
+        if pname != "VirtualRouter" {
+            continue;
+        }
+        let elements = api
+            .call("listVirtualRouterElements", &[("nspid", pid)])
+            .await?;
+        for e in elements["virtualrouterelement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(eid) = e["id"].as_str() {
+                api.call(
+                    "configureVirtualRouterElement",
+                    &[("id", eid), ("enabled", "true")],
+                )
+                .await?;
+            }
+        }
+        api.call(
+            "updateNetworkServiceProvider",
+            &[("id", pid), ("state", "Enabled")],
+        )
+        .await?;
+    }
+    api.call(
+        "updatePhysicalNetwork",
+        &[("id", &net), ("state", "Enabled"), ("vlan", "100-200")],
+    )
+    .await?;
+    let pod = api
+        .id(
+            "createPod",
+            &[
+                ("zoneid", &zone),
+                ("name", "POD0"),
+                ("gateway", "172.16.15.1"),
+                ("netmask", "255.255.255.0"),
+                ("startip", "172.16.15.2"),
+                ("endip", "172.16.15.200"),
+            ],
+            &["pod", "id"],
+        )
+        .await?;
+    api.call(
+        "createVlanIpRange",
+        &[
+            ("zoneid", &zone),
+            ("vlan", "50"),
+            ("gateway", "10.147.31.1"),
+            ("netmask", "255.255.255.0"),
+            ("startip", "10.147.31.100"),
+            ("endip", "10.147.31.200"),
+            ("forvirtualnetwork", "true"),
+        ],
+    )
+    .await?;
+    let cluster = api
+        .id(
+            "addCluster",
+            &[
+                ("zoneid", &zone),
+                ("podid", &pod),
+                ("clustername", "C0"),
+                ("hypervisor", "Simulator"),
+                ("clustertype", "CloudManaged"),
+            ],
+            &["cluster", "0", "id"],
+        )
+        .await?;
+    let hosts = 4;
+    for i in 0..hosts {
+        let url = format!("http://sim/c0/h{i}");
+        api.call(
+            "addHost",
+            &[
+                ("zoneid", &zone),
+                ("podid", &pod),
+                ("clusterid", &cluster),
+                ("hypervisor", "Simulator"),
+                ("url", &url),
+                ("username", "root"),
+                ("password", "password"),
+            ],
+        )
+        .await?;
+    }
+    api.call(
+        "createStoragePool",
+        &[
+            ("zoneid", &zone),
+            ("podid", &pod),
+            ("clusterid", &cluster),
+            ("name", "PS0"),
+            ("url", "nfs://10.147.28.6:/export/home/sandbox/primary0"),
+            ("scope", "cluster"),
+        ],
+    )
+    .await?;
+    api.call(
+        "addImageStore",
+        &[
+            ("zoneid", &zone),
+            ("name", "SS0"),
+            ("provider", "NFS"),
+            ("url", "nfs://10.147.28.6:/export/home/sandbox/secondary"),
+        ],
+    )
+    .await?;
+    api.call(
+        "updateZone",
+        &[("id", &zone), ("allocationstate", "Enabled")],
+    )
+    .await?;
+    Ok(Some(Zone {
+        name: name.to_string(),
+        id: zone,
+        hosts,
+    }))
+}
