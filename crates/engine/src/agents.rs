@@ -385,12 +385,15 @@ async fn mark_disconnected(engine: &Engine, guids: &[String], reason: &Disconnec
             ids.push(h.id);
         }
     }
-    for chunk in ids.chunks(500) {
-        let _ = db
-            .c()
-            .set_host_status(chunk, &["Up", "Connecting"], to, strato_schema::now())
-            .await;
-    }
+    // Also raises a host alert for each host moved to Alert (handlers/alerts.rs).
+    let _ = crate::handlers::alerts::set_host_status(
+        &mut db.c(),
+        &ids,
+        &["Up", "Connecting"],
+        to,
+        strato_schema::now(),
+    )
+    .await;
     tracing::warn!(hosts = ids.len(), %reason, status = to, "agent disconnected");
 }
 
@@ -419,19 +422,14 @@ pub async fn monitor(engine: &Engine) -> Result<(), ApiError> {
         .c()
         .orphaned_hosts(now - engine.settings.heartbeat_threshold())
         .await?;
-    for chunk in orphans.chunks(500) {
-        db.c()
-            .set_host_status(chunk, &["Up", "Connecting"], "Alert", now)
-            .await?;
-    }
+    // Status changes to Alert and Down also raise host alerts (handlers/alerts.rs).
+    crate::handlers::alerts::set_host_status(&mut db.c(), &orphans, &["Up", "Connecting"], "Alert", now)
+        .await?;
     let timeout =
         chrono::Duration::from_std(session_options(engine).ping_timeout).unwrap_or_default();
     let down = db.c().hosts_down_since(now - timeout).await?;
-    for chunk in down.chunks(500) {
-        db.c()
-            .set_host_status(chunk, &["Alert", "Disconnected"], "Down", now)
-            .await?;
-    }
+    crate::handlers::alerts::set_host_status(&mut db.c(), &down, &["Alert", "Disconnected"], "Down", now)
+        .await?;
     Ok(())
 }
 

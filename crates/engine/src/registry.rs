@@ -276,6 +276,24 @@ fn all() -> Vec<Command> {
             api::hypervisors::UPDATE_HYPERVISOR_CAPABILITIES,
             h::hypervisors::update_hypervisor_capabilities
         ),
+        cmd!(api::capacity::LIST_CAPACITY, h::capacity::list_capacity),
+        cmd!(api::alerts::LIST_ALERTS, h::alerts::list_alerts),
+        cmd!(api::alerts::ARCHIVE_ALERTS, h::alerts::archive_alerts),
+        cmd!(api::alerts::DELETE_ALERTS, h::alerts::delete_alerts),
+        // CloudStack registers the simulator plugin's commands only in simulator builds;
+        // every Strato server runs the in-process simulator, so they always exist.
+        cmd!(
+            api::simulator::CONFIGURE_SIMULATOR,
+            h::simulator::configure_simulator
+        ),
+        cmd!(
+            api::simulator::QUERY_SIMULATOR_MOCK,
+            h::simulator::query_simulator_mock
+        ),
+        cmd!(
+            api::simulator::CLEANUP_SIMULATOR_MOCK,
+            h::simulator::cleanup_simulator_mock
+        ),
     ]
 }
 

@@ -133,6 +133,34 @@ pub struct Announced<'a> {
     pub version: &'a str,
 }
 
+/// A host moved by [`Conn::set_host_status_returning`].
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MovedHost {
+    pub id: i64,
+    pub uuid: String,
+    pub name: String,
+    pub zone_id: i64,
+    pub pod_id: Option<i64>,
+    pub cluster_id: Option<i64>,
+}
+
+fn status_update(ids: &[i64], from: &[&str], to: &str, now: DateTime<Utc>) -> Sql {
+    let mut sql = Sql::new("UPDATE host SET update_count = update_count + 1");
+    sql.push_bind(", status = ?", [Bind::Str(to.into())]);
+    if to == "Up" {
+        sql.push_bind(", last_ping = ?, disconnected = NULL", [Bind::Time(now)]);
+    } else if matches!(to, "Alert" | "Disconnected") {
+        sql.push_bind(", disconnected = ?", [Bind::Time(now)]);
+    }
+    sql.push(" WHERE removed IS NULL");
+    sql.and_in("id", ids.iter().map(|i| Bind::I64(*i)).collect());
+    sql.and_in(
+        "status",
+        from.iter().map(|s| Bind::Str((*s).into())).collect(),
+    );
+    sql
+}
+
 impl Conn<'_> {
     pub async fn insert_host(&mut self, h: &NewHost<'_>, now: DateTime<Utc>) -> Result<i64> {
         const SQL: &str = "INSERT INTO host (uuid, name, guid, host_type, zone_id, pod_id, cluster_id, \
@@ -226,20 +254,21 @@ impl Conn<'_> {
         to: &str,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        let mut sql = Sql::new("UPDATE host SET update_count = update_count + 1");
-        sql.push_bind(", status = ?", [Bind::Str(to.into())]);
-        if to == "Up" {
-            sql.push_bind(", last_ping = ?, disconnected = NULL", [Bind::Time(now)]);
-        } else if matches!(to, "Alert" | "Disconnected") {
-            sql.push_bind(", disconnected = ?", [Bind::Time(now)]);
-        }
-        sql.push(" WHERE removed IS NULL");
-        sql.and_in("id", ids.iter().map(|i| Bind::I64(*i)).collect());
-        sql.and_in(
-            "status",
-            from.iter().map(|s| Bind::Str((*s).into())).collect(),
-        );
-        self.execute(&sql).await
+        self.execute(&status_update(ids, from, to, now)).await
+    }
+
+    /// [`Conn::set_host_status`], returning the hosts this statement moved (another
+    /// server may have moved some of `ids` first).
+    pub async fn set_host_status_returning(
+        &mut self,
+        ids: &[i64],
+        from: &[&str],
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MovedHost>> {
+        let mut sql = status_update(ids, from, to, now);
+        sql.push(" RETURNING id, uuid, name, zone_id, pod_id, cluster_id");
+        self.fetch_all(&sql).await
     }
 
     /// Hosts whose connection dropped before `before` and are still Alert/Disconnected.

@@ -7,6 +7,8 @@
 //! Row types are plain structs, separate from the API's response objects.
 
 pub mod account;
+pub mod alert;
+pub mod capacity;
 pub mod cluster;
 pub mod config;
 pub mod domain;

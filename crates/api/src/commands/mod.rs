@@ -5,7 +5,9 @@
 //! registry there.
 
 pub mod accounts;
+pub mod alerts;
 pub mod auth;
+pub mod capacity;
 pub mod clusters;
 pub mod hosts;
 pub mod config;
@@ -19,6 +21,7 @@ pub mod jobs;
 pub mod physical_networks;
 pub mod pods;
 pub mod roles;
+pub mod simulator;
 pub mod storage_pools;
 pub mod users;
 pub mod vlan_ranges;

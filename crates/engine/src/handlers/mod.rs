@@ -3,6 +3,8 @@
 //! [`crate::access`].
 
 pub mod accounts;
+pub mod alerts;
+pub mod capacity;
 pub mod clusters;
 pub mod hosts;
 pub mod config;
@@ -16,6 +18,7 @@ pub mod jobs;
 pub mod physical_networks;
 pub mod pods;
 pub mod roles;
+pub mod simulator;
 pub mod storage_pools;
 pub mod users;
 pub mod vlan_ranges;
