@@ -230,6 +230,14 @@ fn json_string(out: &mut String, s: &str) {
 }
 
 fn json_escape_into(out: &mut String, s: &str) {
+    // Most values need no escaping: copy them in one go.
+    if !s
+        .bytes()
+        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f)
+    {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

@@ -116,17 +116,9 @@ pub async fn run(store: &Store, registry: &Registry) -> Result<Report, ApiError>
         seed_roles(&mut c, registry).await?;
     }
     if c.account_by_id(1).await?.is_none() {
-        // The SYSTEM account and user run internal work; the user can never log in.
-        let system_password = password::hash(&secrets::api_key())?;
-        add_account(
-            &mut c,
-            "system",
-            "system",
-            &system_password,
-            "system",
-            "cloud",
-        )
-        .await?;
+        // The SYSTEM account and user run internal work; the user can never log in, so
+        // its password "hash" is a marker no password verifies against.
+        add_account(&mut c, "system", "system", "!no-login", "system", "cloud").await?;
     }
     if c.account_by_id(2).await?.is_none() {
         let admin_password = password::hash("password")?;

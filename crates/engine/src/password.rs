@@ -12,6 +12,15 @@ pub fn hash(password: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::internal("unable to hash the password"))
 }
 
+/// [`hash`] on a blocking thread: Argon2 takes tens of milliseconds of CPU and must
+/// not stall the async workers that serve other requests.
+pub async fn hash_off_thread(password: &str) -> Result<String, ApiError> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(|_| ApiError::internal("password hashing was interrupted"))?
+}
+
 /// True if `password` matches the stored hash; false for any malformed hash.
 pub fn verify(password: &str, stored: &str) -> bool {
     Argon2::default()

@@ -50,6 +50,15 @@ pub const SELECT: &str = "SELECT u.id, u.uuid, u.username, u.password_hash, u.fi
      FROM users u JOIN account a ON a.id = u.account_id JOIN role r ON r.id = a.role_id \
      JOIN domain d ON d.id = a.domain_id WHERE u.removed IS NULL AND a.removed IS NULL";
 
+/// [`SELECT`] without the secrets, for lists: the password hash reads as empty and the
+/// secret key as absent, so they are neither copied nor at risk of being shown. Rows
+/// read this way are for display only: never pass them to [`Conn::update_user`].
+fn select_listed() -> String {
+    SELECT
+        .replace("u.password_hash,", "'' AS password_hash,")
+        .replace("u.secret_key,", "NULL AS secret_key,")
+}
+
 const COUNT: &str = "SELECT COUNT(*) FROM users u JOIN account a ON a.id = u.account_id \
      JOIN domain d ON d.id = a.domain_id WHERE u.removed IS NULL AND a.removed IS NULL";
 
@@ -183,7 +192,7 @@ impl Conn<'_> {
         let mut count = Sql::new(COUNT);
         f.apply(&mut count);
         let total = self.fetch_count(&count).await?;
-        let mut sql = Sql::new(SELECT);
+        let mut sql = Sql::new(&select_listed());
         f.apply(&mut sql);
         sql.push(" ORDER BY u.id");
         page.apply(&mut sql);
@@ -228,14 +237,14 @@ impl Conn<'_> {
     }
 
     pub async fn users_of_account(&mut self, account_id: i64) -> Result<Vec<UserRow>> {
-        let mut sql = Sql::new(SELECT);
+        let mut sql = Sql::new(&select_listed());
         sql.and("a.id = ?", Bind::I64(account_id));
         sql.push(" ORDER BY u.id");
         self.fetch_all(&sql).await
     }
 
     pub async fn users_of_accounts(&mut self, account_ids: &[i64]) -> Result<Vec<UserRow>> {
-        let mut sql = Sql::new(SELECT);
+        let mut sql = Sql::new(&select_listed());
         sql.and_in("a.id", account_ids.iter().map(|i| Bind::I64(*i)).collect());
         sql.push(" ORDER BY u.id");
         self.fetch_all(&sql).await

@@ -112,7 +112,7 @@ pub async fn create_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     check_name("account", &name)?;
     let email = args.required_str("email")?;
     check_email(email)?;
-    let hash = password::hash(args.required_str("password")?)?;
+    let hash = password::hash_off_thread(args.required_str("password")?).await?;
     let mut tx = ctx.engine.store.begin().await?;
     let domain = domain_or_own(&mut tx.c(), &ctx.caller, &args, "domainid").await?;
     let role = role_for(&mut tx.c(), &ctx.caller, &args).await?;

@@ -46,7 +46,7 @@ pub async fn create_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     check_name("username", &username)?;
     let email = args.required_str("email")?;
     check_email(email)?;
-    let hash = password::hash(args.required_str("password")?)?;
+    let hash = password::hash_off_thread(args.required_str("password")?).await?;
     let mut tx = ctx.engine.store.begin().await?;
     let domain = domain_or_own(&mut tx.c(), &ctx.caller, &args, "domainid").await?;
     let name = args.required_str("account")?;
@@ -176,7 +176,7 @@ pub async fn update_user(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
                 return Err(ApiError::param("The current password is incorrect"));
             }
         }
-        u.password_hash = password::hash(p)?;
+        u.password_hash = password::hash_off_thread(p).await?;
         tx.c().delete_user_sessions(u.id).await?;
     }
     match (args.str("userapikey"), args.str("usersecretkey")) {
