@@ -205,7 +205,9 @@ async fn a_call_times_out_and_a_late_answer_is_dropped() -> TestResult {
     let got = session
         .call(
             "h1",
-            Command::RebootVm { name: "5000".into() },
+            Command::RebootVm {
+                name: "5000".into(),
+            },
             Duration::from_millis(100),
         )
         .await;

@@ -423,13 +423,25 @@ pub async fn monitor(engine: &Engine) -> Result<(), ApiError> {
         .orphaned_hosts(now - engine.settings.heartbeat_threshold())
         .await?;
     // Status changes to Alert and Down also raise host alerts (handlers/alerts.rs).
-    crate::handlers::alerts::set_host_status(&mut db.c(), &orphans, &["Up", "Connecting"], "Alert", now)
-        .await?;
+    crate::handlers::alerts::set_host_status(
+        &mut db.c(),
+        &orphans,
+        &["Up", "Connecting"],
+        "Alert",
+        now,
+    )
+    .await?;
     let timeout =
         chrono::Duration::from_std(session_options(engine).ping_timeout).unwrap_or_default();
     let down = db.c().hosts_down_since(now - timeout).await?;
-    crate::handlers::alerts::set_host_status(&mut db.c(), &down, &["Alert", "Disconnected"], "Down", now)
-        .await?;
+    crate::handlers::alerts::set_host_status(
+        &mut db.c(),
+        &down,
+        &["Alert", "Disconnected"],
+        "Down",
+        now,
+    )
+    .await?;
     Ok(())
 }
 

@@ -135,8 +135,14 @@ fn all() -> Vec<Command> {
         cmd!(api::hosts::LIST_HOSTS, h::hosts::list_hosts),
         cmd!(api::hosts::UPDATE_HOST, h::hosts::update_host),
         cmd!(api::hosts::DELETE_HOST, h::hosts::delete_host),
-        cmd!(api::hosts::PREPARE_HOST_FOR_MAINTENANCE, h::hosts::prepare_host_for_maintenance),
-        cmd!(api::hosts::CANCEL_HOST_MAINTENANCE, h::hosts::cancel_host_maintenance),
+        cmd!(
+            api::hosts::PREPARE_HOST_FOR_MAINTENANCE,
+            h::hosts::prepare_host_for_maintenance
+        ),
+        cmd!(
+            api::hosts::CANCEL_HOST_MAINTENANCE,
+            h::hosts::cancel_host_maintenance
+        ),
         cmd!(api::hosts::RECONNECT_HOST, h::hosts::reconnect_host),
         cmd!(api::hosts::LIST_HOST_TAGS, h::hosts::list_host_tags),
         cmd!(

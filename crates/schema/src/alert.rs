@@ -93,7 +93,11 @@ impl Conn<'_> {
     }
 
     /// Inserts many alerts with few statements (a whole cluster may go down at once).
-    pub async fn insert_alerts(&mut self, alerts: &[NewAlert<'_>], now: DateTime<Utc>) -> Result<()> {
+    pub async fn insert_alerts(
+        &mut self,
+        alerts: &[NewAlert<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         // 9 values per row keeps a chunk well under SQLite's bound-parameter limit.
         for chunk in alerts.chunks(100) {
             let mut sql = Sql::new(

@@ -98,9 +98,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
     let mut tasks = jobs::start_background(&engine);
     let mut agent_addr = None;
     if let Some(listen) = config.agent_listen {
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|e| ApiError::internal(format!("cannot listen for agents on {listen}: {e}")))?;
+        let listener = TcpListener::bind(listen).await.map_err(|e| {
+            ApiError::internal(format!("cannot listen for agents on {listen}: {e}"))
+        })?;
         agent_addr = listener.local_addr().ok();
         tasks.push(tokio::spawn(agents::serve_tcp(engine.clone(), listener)));
     }

@@ -36,7 +36,11 @@ pub const LIST_ALERTS: CommandSpec = command(
         &[
             ParamSpec::new("id", Uuid, "Only this alert").related("listAlerts"),
             ParamSpec::new("type", String, "Only alerts of this type (a number)"),
-            ParamSpec::new("name", String, "Only alerts with this name, e.g. ALERT.COMPUTE.HOST"),
+            ParamSpec::new(
+                "name",
+                String,
+                "Only alerts with this name, e.g. ALERT.COMPUTE.HOST",
+            ),
         ],
     ],
     list("alert", ALERT_FIELDS),

@@ -10,7 +10,11 @@ pub const CAPACITY_FIELDS: &[FieldSpec] = &[
         "integer",
         "capacity type: 0 memory, 1 CPU, 2 primary storage, 3 primary storage allocated, 4 public IPs, 5 private IPs, 6 secondary storage, 8 direct-attached public IPs, 9 local storage, 90 CPU cores",
     ),
-    field("name", "string", "capacity type name, e.g. MEMORY, CPU, CPU_CORE"),
+    field(
+        "name",
+        "string",
+        "capacity type name, e.g. MEMORY, CPU, CPU_CORE",
+    ),
     field("zoneid", "string", "zone id"),
     field("zonename", "string", "zone name"),
     field("podid", "string", "pod id (when listed by pod)"),

@@ -12,11 +12,31 @@ use crate::spec::{ParamSpec, ParamType::*, Roles, *};
 /// The mock record (`MockResponse`). Its ids are CloudStack's internal numeric ids, not
 /// UUIDs: the plugin's response carries `Long`s.
 pub const MOCK_FIELDS: &[FieldSpec] = &[
-    field("id", "long", "mock id (for querySimulatorMock and cleanupSimulatorMock)"),
-    field("zoneid", "long", "internal id of the zone the mock is limited to"),
-    field("podid", "long", "internal id of the pod the mock is limited to"),
-    field("clusterid", "long", "internal id of the cluster the mock is limited to"),
-    field("hostid", "long", "internal id of the host the mock is limited to"),
+    field(
+        "id",
+        "long",
+        "mock id (for querySimulatorMock and cleanupSimulatorMock)",
+    ),
+    field(
+        "zoneid",
+        "long",
+        "internal id of the zone the mock is limited to",
+    ),
+    field(
+        "podid",
+        "long",
+        "internal id of the pod the mock is limited to",
+    ),
+    field(
+        "clusterid",
+        "long",
+        "internal id of the cluster the mock is limited to",
+    ),
+    field(
+        "hostid",
+        "long",
+        "internal id of the host the mock is limited to",
+    ),
     field("name", "string", "agent command the mock applies to"),
     field(
         "count",
@@ -30,8 +50,12 @@ pub const MOCK_FIELDS: &[FieldSpec] = &[
 /// `{"simulatormock":{"null":{...}}}`. We emit exactly that.
 const MOCK_OBJECT: ResponseSpec = object("null", MOCK_FIELDS);
 
-const MOCK_ID: ParamSpec = ParamSpec::new("id", Long, "Id of the mock, as configureSimulator returned it")
-    .required();
+const MOCK_ID: ParamSpec = ParamSpec::new(
+    "id",
+    Long,
+    "Id of the mock, as configureSimulator returned it",
+)
+.required();
 
 pub const CONFIGURE_SIMULATOR: CommandSpec = command(
     "configureSimulator",

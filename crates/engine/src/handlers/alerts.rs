@@ -37,7 +37,12 @@ pub async fn set_host_status(
         moved_count += moved.len() as u64;
         let subjects: Vec<(String, String)> = moved
             .iter()
-            .map(|h| (uuid::Uuid::new_v4().to_string(), host_subject(&h.name, &h.uuid, to)))
+            .map(|h| {
+                (
+                    uuid::Uuid::new_v4().to_string(),
+                    host_subject(&h.name, &h.uuid, to),
+                )
+            })
             .collect();
         let alerts: Vec<NewAlert<'_>> = moved
             .iter()

@@ -155,7 +155,10 @@ pub fn percent_used(used: i64, total: i64) -> String {
 
 /// Addresses from `start` to `end` inclusive (0 for anything that is not an IPv4 range).
 fn range_size(start: &str, end: &str) -> i64 {
-    match (start.trim().parse::<Ipv4Addr>(), end.trim().parse::<Ipv4Addr>()) {
+    match (
+        start.trim().parse::<Ipv4Addr>(),
+        end.trim().parse::<Ipv4Addr>(),
+    ) {
         (Ok(s), Ok(e)) => {
             let (s, e) = (u32::from(s), u32::from(e));
             if e >= s { i64::from(e - s) + 1 } else { 0 }
@@ -171,8 +174,8 @@ struct Inventory {
     clusters: Vec<ClusterRow>,
     /// Host, pool and IP rows.
     rows: Vec<Row>,
-    /// Primary pools: (zone, pod, cluster, capacity, used) for the storage statistics.
-    pools: Vec<(i64, Option<i64>, Option<i64>, i64, i64)>,
+    /// Every primary pool as a type 2 row (capacity and bytes used), whatever its state.
+    pools: Vec<Row>,
     /// Image stores: (zone or None for region-wide, total, used).
     image_stores: Vec<(Option<i64>, i64, i64)>,
 }
@@ -186,7 +189,9 @@ async fn inventory(ctx: &Ctx) -> Result<Inventory, ApiError> {
     let mut c = db.c();
     let (_, zones) = c.list_zones(&ZoneFilter::default(), Page::ALL).await?;
     let (_, pods) = c.list_pods(&PodFilter::default(), Page::ALL).await?;
-    let (_, clusters) = c.list_clusters(&ClusterFilter::default(), Page::ALL).await?;
+    let (_, clusters) = c
+        .list_clusters(&ClusterFilter::default(), Page::ALL)
+        .await?;
     let mut rows = Vec::new();
 
     let (_, hosts) = c
@@ -222,7 +227,14 @@ async fn inventory(ctx: &Ctx) -> Result<Inventory, ApiError> {
         .await?;
     let mut pools = Vec::with_capacity(pool_rows.len());
     for p in &pool_rows {
-        pools.push((p.zone_id, p.pod_id, p.cluster_id, p.capacity_bytes, p.used_bytes));
+        pools.push(Row {
+            zone: p.zone_id,
+            pod: p.pod_id,
+            cluster: p.cluster_id,
+            ty: STORAGE,
+            used: p.used_bytes,
+            total: p.capacity_bytes,
+        });
         if p.state != "Up" {
             continue;
         }
@@ -236,7 +248,11 @@ async fn inventory(ctx: &Ctx) -> Result<Inventory, ApiError> {
             zone: p.zone_id,
             pod: p.pod_id,
             cluster: p.cluster_id,
-            ty: if local { LOCAL_STORAGE } else { STORAGE_ALLOCATED },
+            ty: if local {
+                LOCAL_STORAGE
+            } else {
+                STORAGE_ALLOCATED
+            },
             used: 0,
             total,
         });
@@ -304,11 +320,13 @@ impl Inventory {
     /// CloudStack's `getStoragePoolUsedStats(zone, pod, cluster)`.
     fn storage_stats(&self, zone: i64, pod: Option<i64>, cluster: Option<i64>) -> Summed {
         let (mut used, mut total) = (0i64, 0i64);
-        for &(z, p, c, cap, u) in &self.pools {
-            if z == zone && pod.is_none_or(|x| p == Some(x)) && cluster.is_none_or(|x| c == Some(x))
+        for r in &self.pools {
+            if r.zone == zone
+                && pod.is_none_or(|x| r.pod == Some(x))
+                && cluster.is_none_or(|x| r.cluster == Some(x))
             {
-                total = total.saturating_add(cap);
-                used = used.saturating_add(u);
+                total = total.saturating_add(r.total);
+                used = used.saturating_add(r.used);
             }
         }
         Summed {
@@ -455,10 +473,7 @@ pub async fn list_capacity(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     } else {
         summed.sort_by_key(|s| (inv.zone(s.zone).map(|z| z.name.clone()), s.ty));
     }
-    let items: Vec<Obj> = summed
-        .iter()
-        .map(|s| capacity_obj(&inv, s))
-        .collect();
+    let items: Vec<Obj> = summed.iter().map(|s| capacity_obj(&inv, s)).collect();
     Ok(Reply::list(items.len(), items))
 }
 
@@ -590,7 +605,11 @@ mod tests {
         assert_eq!(overprovision(64_000, 1.0), 64_000);
         assert_eq!(overprovision(64_000, 2.5), 160_000);
         assert_eq!(overprovision(3, 1.33333), 3); // 3 × 1.3333 = 3.9999
-        assert_eq!(overprovision(10, 0.0), 10, "a nonsense factor changes nothing");
+        assert_eq!(
+            overprovision(10, 0.0),
+            10,
+            "a nonsense factor changes nothing"
+        );
         assert_eq!(overprovision(i64::MAX, 4.0), i64::MAX);
     }
 

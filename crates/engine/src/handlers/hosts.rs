@@ -374,7 +374,16 @@ pub async fn prepare_host_for_maintenance(ctx: Ctx, args: Args) -> Result<Reply,
             std::time::Duration::from_secs(60),
         )
         .await
-        .map(|_| ())
+        // The host may answer with a failure (e.g. a configureSimulator mock).
+        .and_then(|answer| {
+            answer.map(|_| ()).map_err(|e| {
+                ApiError::new(
+                    strato_common::ErrorCode::ResourceUnavailable,
+                    Some(4380),
+                    format!("Host {} refused to enter maintenance: {e}", h.name),
+                )
+            })
+        })
     } else {
         Ok(())
     };

@@ -209,11 +209,7 @@ pub async fn query_simulator_mock(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
 pub async fn cleanup_simulator_mock(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let (mock, id) = mock_id(&args)?;
     if !ctx.engine.agents.simulator.cleanup_mock(mock) {
-        return Err(ApiError::not_found(
-            "id",
-            &id.to_string(),
-            "simulator mock",
-        ));
+        return Err(ApiError::not_found("id", &id.to_string(), "simulator mock"));
     }
     Ok(Reply::success())
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::common::{Client, TestCloud};
 use crate::inventory::marvin_zone;
 
-async fn sim_cluster(admin: &Client) -> (String, String, String) {
+pub async fn sim_cluster(admin: &Client) -> (String, String, String) {
     let (zone, pod) = marvin_zone(admin).await;
     let cluster = admin
         .ok(
@@ -30,7 +30,7 @@ async fn sim_cluster(admin: &Client) -> (String, String, String) {
 }
 
 /// Polls listHosts until `count` hosts match `state` (or the deadline passes).
-async fn wait_hosts(
+pub async fn wait_hosts(
     admin: &Client,
     params: &[(&str, &str)],
     state: &str,

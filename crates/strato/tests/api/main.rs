@@ -17,6 +17,7 @@ mod identity;
 mod integration_port;
 mod inventory;
 mod jobs;
-mod quickstart;
 mod networks;
+mod quickstart;
+mod simulator;
 mod storage;
