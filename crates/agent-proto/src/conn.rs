@@ -1,8 +1,8 @@
-//! A framed, transport-agnostic connection: TCP today, TLS later, or an in-memory pipe
-//! for simulated hosts living inside the management server.
+//! A framed, transport-agnostic connection: TCP, TLS, or an in-memory pipe for
+//! simulated hosts living inside the management server.
 //!
-//! The stream is boxed behind `dyn AsyncRead`/`dyn AsyncWrite`, so a TLS stream (for
-//! example `tokio_rustls::server::TlsStream<TcpStream>`) plugs in through
+//! The stream is boxed behind `dyn AsyncRead`/`dyn AsyncWrite`, so a TLS stream
+//! (`tokio_rustls::server::TlsStream<TcpStream>`, see [`crate::tls`]) plugs in through
 //! [`Connection::new`] without changing any type that uses a connection.
 
 use std::sync::Arc;

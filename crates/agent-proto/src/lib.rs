@@ -11,9 +11,11 @@
 //! - [`driver`]: the [`HypervisorDriver`] trait every hypervisor backend implements
 //!   (simulator, KVM).
 //! - [`conn`]: a transport-agnostic [`Connection`] over any `AsyncRead + AsyncWrite`
-//!   (TCP, TLS later, or an in-memory pipe for in-process simulated hosts).
+//!   (TCP, TLS, or an in-memory pipe for in-process simulated hosts).
 //! - [`server`]: the management-server side: [`server::accept`] / [`server::read_hello`]
 //!   perform the handshake; [`ServerSession`] sends requests and matches answers.
+//! - [`tls`]: TLS for the agent port (rustls, `ring` provider): server acceptor from a
+//!   PEM certificate and key, agent connector verifying the server against a PEM CA.
 //! - [`client`]: the agent side: [`client::handshake`] and [`client::serve`], which runs
 //!   a driver behind a connection until it drops.
 //!
@@ -27,6 +29,7 @@ pub mod driver;
 pub mod frame;
 pub mod message;
 pub mod server;
+pub mod tls;
 
 pub use answer::{
     AgentError, Answer, AnswerData, ErrorKind, HostStats, PoolInfo, SnapshotInfo, VmInfo,

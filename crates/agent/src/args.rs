@@ -32,6 +32,18 @@ pub struct AgentArgs {
         env = "STRATO_AGENT_SERVERS"
     )]
     pub servers: Vec<String>,
+    /// Connect with TLS and verify the server's certificate against --ca-cert (for a
+    /// server started with --agent-tls-cert/--agent-tls-key).
+    #[arg(long, env = "STRATO_AGENT_TLS")]
+    pub tls: bool,
+    /// PEM file of the CA that signed the server's agent certificate (or that
+    /// self-signed certificate itself); required with --tls.
+    #[arg(long, env = "STRATO_AGENT_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// Name the server's certificate must carry (DNS name or IP address); default: the
+    /// host part of each --server.
+    #[arg(long, env = "STRATO_AGENT_TLS_SERVER_NAME")]
+    pub tls_server_name: Option<String>,
     /// Agent registration token, as configured on the management server.
     #[arg(long, env = "STRATO_AGENT_TOKEN", hide_env_values = true)]
     pub token: String,
@@ -75,6 +87,9 @@ impl AgentArgs {
             hosts,
             servers: vec![server.into()],
             token: token.into(),
+            tls: false,
+            ca_cert: None,
+            tls_server_name: None,
             zone_id: None,
             pod_id: None,
             cluster_id: None,
@@ -113,6 +128,15 @@ impl AgentArgs {
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
             .collect();
+        if self.tls && self.ca_cert.is_none() {
+            bail!(
+                "--tls needs --ca-cert PATH: the PEM CA (or self-signed certificate) the \
+                 server's agent certificate is verified against"
+            );
+        }
+        if !self.tls && (self.ca_cert.is_some() || self.tls_server_name.is_some()) {
+            bail!("--ca-cert and --tls-server-name only apply with --tls");
+        }
         if servers.is_empty() {
             bail!("no management server: pass --server HOST:PORT");
         }
@@ -153,6 +177,7 @@ mod tests {
         assert_eq!(cli.agent.validate()?, ["a:1", "b:2", "[::1]:8250"]);
         assert_eq!(cli.agent.driver, DriverKind::Simulator);
         assert_eq!(cli.agent.hosts, 1);
+        assert!(!cli.agent.tls);
         Ok(())
     }
 
@@ -165,6 +190,13 @@ mod tests {
         let mut args = AgentArgs::simulator("localhost:8250", " ", 1);
         assert!(args.validate().is_err(), "blank token");
         args.token = "t".into();
+        args.tls = true;
+        let err = args.validate().expect_err("tls without CA");
+        assert!(err.to_string().contains("--ca-cert"), "{err}");
+        args.tls = false;
+        args.ca_cert = Some("ca.pem".into());
+        assert!(args.validate().is_err(), "CA without tls");
+        args.ca_cert = None;
         args.hosts = 0;
         assert!(args.validate().is_err(), "no hosts");
     }

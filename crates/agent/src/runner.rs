@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use strato_agent_proto::client::{self, ClientError, SessionEnd};
+use strato_agent_proto::tls::{self, TlsConnector};
 use strato_agent_proto::{
-    Connection, Hello, HypervisorDriver, PROTOCOL_VERSION, Placement, Welcome,
+    Connection, FrameError, Hello, HypervisorDriver, PROTOCOL_VERSION, Placement, Welcome,
 };
 use strato_hypervisor_sim::{HostCapacity, SimHostSpec, Simulator};
 use tokio::net::TcpStream;
@@ -40,6 +41,7 @@ where
     F: Future<Output = ()>,
 {
     let servers = args.validate()?;
+    let transport = Transport::from_args(&args)?;
     let mut agent = match args.driver {
         DriverKind::Kvm => bail!(
             "the KVM driver is not built yet (it comes with the KVM host support); \
@@ -54,7 +56,7 @@ where
         let hello = agent.hello(&args.token);
         let attempt = tokio::select! {
             () = &mut shutdown => return Ok(ExitCode::SUCCESS),
-            attempt = connect_any(&servers, &hello, args.connect_timeout()) => attempt,
+            attempt = connect_any(&servers, &transport, &hello, args.connect_timeout()) => attempt,
         };
         match attempt.and_then(check_welcome) {
             Ok(Connected {
@@ -86,6 +88,95 @@ where
             () = &mut shutdown => return Ok(ExitCode::SUCCESS),
             () = tokio::time::sleep(delay) => {}
         }
+    }
+}
+
+/// Plain TCP, or TLS verified against the --ca-cert trust anchors.
+enum Transport {
+    Plain,
+    Tls {
+        connector: TlsConnector,
+        server_name: Option<String>,
+    },
+}
+
+impl Transport {
+    fn from_args(args: &AgentArgs) -> anyhow::Result<Self> {
+        if !args.tls {
+            return Ok(Self::Plain);
+        }
+        let path = args
+            .ca_cert
+            .as_deref()
+            .context("--tls needs --ca-cert PATH")?;
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
+        let connector =
+            tls::connector(&pem).with_context(|| format!("--ca-cert {}", path.display()))?;
+        if let Some(name) = &args.tls_server_name {
+            tls::server_name(name).context("--tls-server-name")?;
+        }
+        Ok(Self::Tls {
+            connector,
+            server_name: args.tls_server_name.clone(),
+        })
+    }
+
+    /// Wraps a connected stream; the error is a sentence for the operator.
+    async fn wrap(
+        &self,
+        server: &str,
+        stream: TcpStream,
+        timeout: Duration,
+    ) -> Result<Connection, String> {
+        let (connector, name) = match self {
+            Self::Plain => return Ok(Connection::tcp(stream)),
+            Self::Tls {
+                connector,
+                server_name,
+            } => {
+                let name = server_name.as_deref().unwrap_or_else(|| host_part(server));
+                (connector, name)
+            }
+        };
+        let name = tls::server_name(name).map_err(|e| format!("{server}: {e}"))?;
+        tls::connect(connector, name, stream, timeout)
+            .await
+            .map_err(|e| {
+                let hint = if e.to_string().contains("certificate") {
+                    " (is --ca-cert the CA that signed the server's agent certificate, and does \
+                     the certificate name the server as --tls-server-name or --server does?)"
+                } else {
+                    " (does the server's agent port use TLS? it needs --agent-tls-cert and \
+                     --agent-tls-key)"
+                };
+                format!("{server}: TLS handshake failed: {e}{hint}")
+            })
+    }
+}
+
+/// The host of HOST:PORT (`[::1]` keeps its brackets; [`tls::server_name`] drops them).
+fn host_part(server: &str) -> &str {
+    server.rsplit_once(':').map_or(server, |(host, _)| host)
+}
+
+/// Explains a plaintext handshake that failed the way it fails against a TLS port: the
+/// server's TLS alert read as a frame header announcing a huge frame, or a closed
+/// connection.
+fn plaintext_failure(error: &ClientError) -> String {
+    match error {
+        ClientError::Frame {
+            peer,
+            source: FrameError::TooLarge { len },
+        } if u32::try_from(*len).is_ok_and(|v| tls::looks_like_tls(v.to_be_bytes())) => {
+            format!("{peer} answered with TLS: its agent port needs --tls --ca-cert PATH")
+        }
+        ClientError::Closed { .. }
+        | ClientError::Frame {
+            source: FrameError::Io(_) | FrameError::Truncated,
+            ..
+        } => format!("{error} (if the server's agent port uses TLS, pass --tls --ca-cert PATH)"),
+        _ => error.to_string(),
     }
 }
 
@@ -170,6 +261,7 @@ enum ConnectFailure {
 /// ends the attempt (every server shares one database, so they would all refuse).
 async fn connect_any(
     servers: &[String],
+    transport: &Transport,
     hello: &Hello,
     timeout: Duration,
 ) -> Result<Connected, ConnectFailure> {
@@ -187,7 +279,13 @@ async fn connect_any(
                 continue;
             }
         };
-        let mut conn = Connection::tcp(stream);
+        let mut conn = match transport.wrap(server, stream, timeout).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
         match client::handshake(&mut conn, hello, timeout).await {
             Ok(welcome) => {
                 return Ok(Connected {
@@ -202,7 +300,10 @@ async fn connect_any(
                     reason,
                 });
             }
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => errors.push(match transport {
+                Transport::Plain => plaintext_failure(&e),
+                Transport::Tls { .. } => e.to_string(),
+            }),
         }
     }
     Err(ConnectFailure::Unreachable(errors))
@@ -238,5 +339,12 @@ mod tests {
         assert_eq!(simulated_ip(0), "10.0.0.1");
         assert_eq!(simulated_ip(255), "10.0.1.0");
         assert_eq!(simulated_ip(9_999), "10.0.39.16");
+    }
+
+    #[test]
+    fn the_tls_server_name_defaults_to_the_host_part() {
+        assert_eq!(host_part("mgmt.example:8250"), "mgmt.example");
+        assert_eq!(host_part("[::1]:8250"), "[::1]");
+        assert!(tls::server_name(host_part("[::1]:8250")).is_ok());
     }
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use strato_agent_proto::server::read_hello;
+use strato_agent_proto::tls::{self, TlsAcceptor};
 use strato_agent_proto::{
     Answer, Command, Connection, DisconnectReason, Hello, HostAccepted, HostInfo, HostRefused,
     HypervisorDriver, PROTOCOL_VERSION, Placement, ServerSession, SessionEvent, SessionOptions,
@@ -18,6 +19,7 @@ use strato_agent_proto::{
 };
 use strato_common::{ApiError, ErrorCode};
 use strato_hypervisor_sim::{SimHostSpec, Simulator};
+use strato_schema::cluster::ClusterRow;
 use strato_schema::host::{Announced, HostRow, NewHost};
 use tokio::net::TcpListener;
 
@@ -29,6 +31,8 @@ const TOKEN_KEY: &str = "strato.agent.token";
 /// `resource_detail` names on hosts.
 const HOST_TOKEN: &str = "agent.token";
 const IN_PROCESS: &str = "simulator.inprocess";
+/// How long a new connection may take to say Hello (and, with TLS, to shake hands).
+const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Live agent sessions of this server, by host guid.
 #[derive(Default)]
@@ -121,16 +125,34 @@ pub fn session_options(engine: &Engine) -> SessionOptions {
     }
 }
 
-/// Accepts agent connections until the listener fails.
-pub async fn serve_tcp(engine: Engine, listener: TcpListener) {
+/// Builds the agent port's TLS acceptor from a PEM certificate chain and private key.
+pub fn tls_acceptor(cert_pem: &[u8], key_pem: &[u8]) -> Result<TlsAcceptor, ApiError> {
+    tls::acceptor(cert_pem, key_pem).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Accepts agent connections until the listener fails; with `tls`, each connection
+/// does a TLS handshake first (the protocol inside is unchanged).
+pub async fn serve_tcp(engine: Engine, listener: TcpListener, tls: Option<TlsAcceptor>) {
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let engine = engine.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = handle_connection(&engine, Connection::tcp(stream), false).await
-                    {
+                    let conn = match &tls {
+                        None => Connection::tcp(stream),
+                        Some(acceptor) => {
+                            match tls::accept(acceptor, stream, HELLO_TIMEOUT).await {
+                                Ok(conn) => conn,
+                                Err(e) => {
+                                    tracing::warn!(%peer, error = %e, "agent TLS handshake failed (a plaintext agent, or one that does not trust this server's certificate?)");
+                                    return;
+                                }
+                            }
+                        }
+                    };
+                    if let Err(e) = handle_connection(&engine, conn, false).await {
                         tracing::warn!(error = %e, "agent connection refused");
                     }
                 });
@@ -157,7 +179,7 @@ async fn handle_connection(
     conn: Connection,
     in_process: bool,
 ) -> Result<(), String> {
-    let pending = read_hello(conn, Duration::from_secs(30))
+    let pending = read_hello(conn, HELLO_TIMEOUT)
         .await
         .map_err(|e| e.to_string())?;
     if !in_process && !constant_eq(&pending.hello().token, &engine.agents.token()) {
@@ -167,8 +189,10 @@ async fn handle_connection(
     let mut accepted = Vec::new();
     let mut refused = Vec::new();
     let mut host_ids = Vec::new();
-    for info in &pending.hello().hosts {
-        match register_host(engine, info, in_process).await {
+    let hosts = &pending.hello().hosts;
+    let results = register_hosts(engine, hosts, in_process).await;
+    for (info, result) in hosts.iter().zip(results) {
+        match result {
             Ok((id, a)) => {
                 host_ids.push(id);
                 accepted.push(a);
@@ -188,6 +212,12 @@ async fn handle_connection(
         let _ = pending.refuse(reason.clone()).await;
         return Err(reason);
     }
+    // Host ids by guid, for marking this session's hosts when it ends.
+    let ids: HashMap<String, i64> = accepted
+        .iter()
+        .zip(&host_ids)
+        .map(|(a, id)| (a.guid.clone(), *id))
+        .collect();
     let options = session_options(engine);
     let welcome = Welcome {
         ping_interval_secs: options.ping_interval.as_secs().max(1),
@@ -211,6 +241,7 @@ async fn handle_connection(
             }
             SessionEvent::Disconnected(reason) => {
                 let ours = engine.agents.unregister(session_id, &guids);
+                let ours: Vec<i64> = ours.iter().filter_map(|g| ids.get(g).copied()).collect();
                 mark_disconnected(engine, &ours, &reason).await;
                 break;
             }
@@ -219,52 +250,95 @@ async fn handle_connection(
     Ok(())
 }
 
-/// Finds or creates the host row of an announced host; returns its id and acceptance.
-async fn register_host(
+/// Hosts registered per transaction (one agent may announce 10,000).
+const REGISTER_BATCH: usize = 200;
+
+/// What registering one host gave: its id and acceptance, or why it was refused.
+type Registered = Result<(i64, HostAccepted), String>;
+
+/// Finds or creates the host rows of announced hosts, in order.
+///
+/// Each batch of hosts is one transaction: a new host's row, token and connection
+/// state appear together (so the monitor never sees a half-registered host without a
+/// management server), and 10,000 hosts cost a few hundred commits instead of 30,000.
+/// If the database fails inside a batch, the batch is rolled back and registered again
+/// host by host, each on its own, so one bad host refuses only itself.
+async fn register_hosts(engine: &Engine, hosts: &[HostInfo], in_process: bool) -> Vec<Registered> {
+    let mut out = Vec::with_capacity(hosts.len());
+    for batch in hosts.chunks(REGISTER_BATCH) {
+        match register_batch(engine, batch, in_process).await {
+            Ok(results) => out.extend(results),
+            Err(e) => {
+                tracing::warn!(error = %e.text, hosts = batch.len(), "registering hosts one by one");
+                for info in batch {
+                    out.push(register_host(engine, info, in_process).await);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One batch in one transaction; `Err` (rolled back) if the database failed.
+async fn register_batch(
     engine: &Engine,
-    info: &HostInfo,
+    batch: &[HostInfo],
     in_process: bool,
-) -> Result<(i64, HostAccepted), String> {
-    let internal = |e: ApiError| e.text;
+) -> Result<Vec<Registered>, ApiError> {
+    let mut tx = engine.store.begin().await?;
+    let mut clusters = HashMap::new();
+    let mut results = Vec::with_capacity(batch.len());
+    for info in batch {
+        results.push(register_on(engine, &mut tx.c(), &mut clusters, info, in_process).await?);
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// One host on its own connection, without a transaction (the fallback).
+async fn register_host(engine: &Engine, info: &HostInfo, in_process: bool) -> Registered {
     let mut db = engine
         .store
         .acquire()
         .await
         .map_err(|e| ApiError::from(e).text)?;
+    register_on(engine, &mut db.c(), &mut HashMap::new(), info, in_process)
+        .await
+        .map_err(|e| e.text)?
+}
+
+/// Finds or creates the host row of an announced host. The outer `Err` is a database
+/// failure, the inner one a refusal of this host.
+async fn register_on(
+    engine: &Engine,
+    c: &mut strato_schema::Conn<'_>,
+    clusters: &mut HashMap<String, Option<ClusterRow>>,
+    info: &HostInfo,
+    in_process: bool,
+) -> Result<Registered, ApiError> {
     let now = strato_schema::now();
-    let existing = db
-        .c()
-        .host_by_guid(&info.guid)
-        .await
-        .map_err(|e| internal(e.into()))?;
-    let host = match existing {
+    let (id, uuid, token) = match c.host_by_guid(&info.guid).await? {
         Some(h) => {
-            let stored = db
-                .c()
-                .detail("host", h.id, HOST_TOKEN)
-                .await
-                .map_err(|e| internal(e.into()))?;
+            let stored = c.detail("host", h.id, HOST_TOKEN).await?;
             if !in_process && stored.as_deref() != info.host_token.as_deref() {
-                return Err("host token mismatch: this guid belongs to another host".into());
+                return Ok(Err(
+                    "host token mismatch: this guid belongs to another host".into(),
+                ));
             }
-            h
+            (h.id, h.uuid, stored)
         }
-        None if in_process => return Err("unknown simulated host".into()),
-        None => create_host(&mut db.c(), info).await?,
+        None if in_process => return Ok(Err("unknown simulated host".into())),
+        // A new row (ids are never reused) has no token yet.
+        None => match create_host(c, clusters, info).await? {
+            Ok((id, uuid)) => (id, uuid, None),
+            Err(reason) => return Ok(Err(reason)),
+        },
     };
-    let token = match db
-        .c()
-        .detail("host", host.id, HOST_TOKEN)
-        .await
-        .map_err(|e| internal(e.into()))?
-    {
+    let token = match token {
         Some(t) => t,
         None => {
             let t = secrets::session_key();
-            db.c()
-                .set_detail("host", host.id, HOST_TOKEN, &t)
-                .await
-                .map_err(|e| internal(e.into()))?;
+            c.set_detail("host", id, HOST_TOKEN, &t).await?;
             t
         }
     };
@@ -274,38 +348,44 @@ async fn register_host(
         ram: i64::try_from(info.memory_bytes).unwrap_or(i64::MAX),
         version: &info.hypervisor_version,
     };
-    db.c()
-        .host_connected(host.id, &engine.msid, &announced, now)
-        .await
-        .map_err(|e| internal(e.into()))?;
-    Ok((
-        host.id,
+    c.host_connected(id, &engine.msid, &announced, now).await?;
+    Ok(Ok((
+        id,
         HostAccepted {
             guid: info.guid.clone(),
-            host_id: host.uuid,
+            host_id: uuid,
             token,
         },
-    ))
+    )))
 }
 
 /// A host announced by an external agent for the first time: it must name its cluster.
-async fn create_host(c: &mut strato_schema::Conn<'_>, info: &HostInfo) -> Result<HostRow, String> {
-    let cluster_id = info
-        .placement
-        .cluster_id
-        .as_deref()
-        .ok_or("the agent gave no cluster: pass --cluster-id")?;
-    let cluster = c
-        .cluster_by_uuid(cluster_id)
-        .await
-        .map_err(|e| ApiError::from(e).text)?
-        .ok_or_else(|| format!("cluster {cluster_id} does not exist"))?;
+/// Returns the new row's id and uuid. `clusters` caches cluster lookups by uuid.
+async fn create_host(
+    c: &mut strato_schema::Conn<'_>,
+    clusters: &mut HashMap<String, Option<ClusterRow>>,
+    info: &HostInfo,
+) -> Result<Result<(i64, String), String>, ApiError> {
+    let Some(cluster_id) = info.placement.cluster_id.as_deref() else {
+        return Ok(Err("the agent gave no cluster: pass --cluster-id".into()));
+    };
+    let cluster = match clusters.get(cluster_id) {
+        Some(cached) => cached.clone(),
+        None => {
+            let found = c.cluster_by_uuid(cluster_id).await?;
+            clusters.insert(cluster_id.to_string(), found.clone());
+            found
+        }
+    };
+    let Some(cluster) = cluster else {
+        return Ok(Err(format!("cluster {cluster_id} does not exist")));
+    };
     let hv = info.hypervisor.as_str();
     if !cluster.hypervisor.eq_ignore_ascii_case(hv) {
-        return Err(format!(
+        return Ok(Err(format!(
             "cluster {} is a {} cluster; this host runs {hv}",
             cluster.name, cluster.hypervisor
-        ));
+        )));
     }
     let uuid = uuid::Uuid::new_v4().to_string();
     let url = format!("agent://{}", info.private_ip);
@@ -333,12 +413,8 @@ async fn create_host(c: &mut strato_schema::Conn<'_>, info: &HostInfo) -> Result
             },
             strato_schema::now(),
         )
-        .await
-        .map_err(|e| ApiError::from(e).text)?;
-    c.host_by_id(id)
-        .await
-        .map_err(|e| ApiError::from(e).text)?
-        .ok_or_else(|| "host vanished".into())
+        .await?;
+    Ok(Ok((id, uuid)))
 }
 
 /// Checks each new host answers, then marks it Up (CloudStack's Ready event).
@@ -370,7 +446,8 @@ async fn bring_up(engine: &Engine, session: &ServerSession, host_ids: &[i64]) {
     }
 }
 
-async fn mark_disconnected(engine: &Engine, guids: &[String], reason: &DisconnectReason) {
+/// Moves the hosts `ids` of an ended session to Disconnected or Alert.
+async fn mark_disconnected(engine: &Engine, ids: &[i64], reason: &DisconnectReason) {
     // A deliberate stop is Disconnected; a vanished agent is Alert (CloudStack's split).
     let to = match reason {
         DisconnectReason::AgentShutdown(_) | DisconnectReason::ClosedByServer => "Disconnected",
@@ -379,16 +456,10 @@ async fn mark_disconnected(engine: &Engine, guids: &[String], reason: &Disconnec
     let Ok(mut db) = engine.store.acquire().await else {
         return;
     };
-    let mut ids = Vec::with_capacity(guids.len());
-    for g in guids {
-        if let Ok(Some(h)) = db.c().host_by_guid(g).await {
-            ids.push(h.id);
-        }
-    }
     // Also raises a host alert for each host moved to Alert (handlers/alerts.rs).
     let _ = crate::handlers::alerts::set_host_status(
         &mut db.c(),
-        &ids,
+        ids,
         &["Up", "Connecting"],
         to,
         strato_schema::now(),

@@ -146,6 +146,10 @@ fn all() -> Vec<Command> {
         cmd!(api::hosts::RECONNECT_HOST, h::hosts::reconnect_host),
         cmd!(api::hosts::LIST_HOST_TAGS, h::hosts::list_host_tags),
         cmd!(
+            api::hosts::UPDATE_HOST_PASSWORD,
+            h::hosts::update_host_password
+        ),
+        cmd!(
             api::physical_networks::CREATE_PHYSICAL_NETWORK,
             h::physical_networks::create_physical_network
         ),

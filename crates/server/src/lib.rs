@@ -5,4 +5,4 @@ pub mod api;
 pub mod cookies;
 pub mod start;
 
-pub use start::{RunningServer, ServerConfig, start};
+pub use start::{AgentTls, RunningServer, ServerConfig, start};

@@ -26,6 +26,22 @@ pub struct ServerConfig {
     pub db_url: String,
     /// Where host agents connect (CloudStack's 8250); None: no agent port.
     pub agent_listen: Option<SocketAddr>,
+    /// TLS on the agent port; None: plain TCP.
+    pub agent_tls: Option<AgentTls>,
+}
+
+/// The agent port's certificate chain and private key, PEM-encoded.
+#[derive(Clone)]
+pub struct AgentTls {
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for AgentTls {
+    // Never print the private key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentTls").finish_non_exhaustive()
+    }
 }
 
 /// A running server; dropping it does not stop it, [`RunningServer::shutdown`] does.
@@ -98,11 +114,23 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
     let mut tasks = jobs::start_background(&engine);
     let mut agent_addr = None;
     if let Some(listen) = config.agent_listen {
+        let tls = config
+            .agent_tls
+            .as_ref()
+            .map(|t| agents::tls_acceptor(&t.cert_pem, &t.key_pem))
+            .transpose()?;
         let listener = TcpListener::bind(listen).await.map_err(|e| {
             ApiError::internal(format!("cannot listen for agents on {listen}: {e}"))
         })?;
         agent_addr = listener.local_addr().ok();
-        tasks.push(tokio::spawn(agents::serve_tcp(engine.clone(), listener)));
+        if tls.is_some() {
+            tracing::info!(%listen, "agent port uses TLS");
+        }
+        tasks.push(tokio::spawn(agents::serve_tcp(
+            engine.clone(),
+            listener,
+            tls,
+        )));
     }
     agents::restore_simulated(&engine).await?;
     let listener = TcpListener::bind(config.listen)

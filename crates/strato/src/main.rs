@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 mod quickstart;
-use strato_server::{ServerConfig, start};
+use strato_server::{AgentTls, ServerConfig, start};
 
 #[derive(Parser)]
 #[command(
@@ -56,6 +56,29 @@ struct ServerArgs {
     /// Address and port host agents connect to.
     #[arg(long, default_value = "0.0.0.0:8250", env = "STRATO_AGENT_LISTEN")]
     agent_listen: SocketAddr,
+    /// PEM certificate chain for TLS on the agent port (with --agent-tls-key); agents
+    /// then connect with `strato agent --tls --ca-cert …`.
+    #[arg(long, env = "STRATO_AGENT_TLS_CERT", requires = "agent_tls_key")]
+    agent_tls_cert: Option<PathBuf>,
+    /// PEM private key of --agent-tls-cert.
+    #[arg(long, env = "STRATO_AGENT_TLS_KEY", requires = "agent_tls_cert")]
+    agent_tls_key: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    /// The agent port's certificate and key, read now so a bad path fails at start.
+    fn agent_tls(&self) -> anyhow::Result<Option<AgentTls>> {
+        let (Some(cert), Some(key)) = (&self.agent_tls_cert, &self.agent_tls_key) else {
+            return Ok(None);
+        };
+        let read = |flag: &str, path: &Path| {
+            std::fs::read(path).with_context(|| format!("cannot read {flag} {}", path.display()))
+        };
+        Ok(Some(AgentTls {
+            cert_pem: read("--agent-tls-cert", cert)?,
+            key_pem: read("--agent-tls-key", key)?,
+        }))
+    }
 }
 
 impl DbArgs {
@@ -136,11 +159,13 @@ async fn setup_database(args: DbArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(args: ServerArgs, quickstart: bool) -> anyhow::Result<ExitCode> {
+    let agent_tls = args.agent_tls()?;
     let db_url = args.db.url()?;
     let mut server = start(ServerConfig {
         listen: args.listen,
         db_url: db_url.clone(),
         agent_listen: Some(args.agent_listen),
+        agent_tls,
     })
     .await?;
     let url = format!("http://{}/client/api", display_addr(server.addr));

@@ -183,6 +183,24 @@ pub const RECONNECT_HOST: CommandSpec = command(
 .asynchronous("Host")
 .event("HOST.RECONNECT");
 
+pub const UPDATE_HOST_PASSWORD: CommandSpec = command(
+    "updateHostPassword",
+    "Updates the credentials stored for a host, or for every host of a cluster",
+    Roles::ADMIN,
+    &[&[
+        ParamSpec::new("hostid", Uuid, "The host").related("listHosts"),
+        ParamSpec::new("clusterid", Uuid, "Every host of this cluster").related("listClusters"),
+        ParamSpec::new("username", String, "User name on the host").required(),
+        ParamSpec::new("password", String, "New password").required(),
+        ParamSpec::new(
+            "update_passwd_on_host",
+            Boolean,
+            "Also change the password on the host itself (not supported: Strato does not log in to hosts)",
+        ),
+    ]],
+    SUCCESS,
+);
+
 pub const LIST_HOST_TAGS: CommandSpec = command(
     "listHostTags",
     "Lists the tags hosts carry",

@@ -1,5 +1,5 @@
 //! addHost, listHosts, updateHost, deleteHost, prepareHostForMaintenance,
-//! cancelHostMaintenance, reconnectHost, listHostTags.
+//! cancelHostMaintenance, reconnectHost, updateHostPassword, listHostTags.
 
 use strato_api::params::Args;
 use strato_api::response::{Obj, Reply};
@@ -10,7 +10,39 @@ use strato_schema::sql::Page;
 use strato_schema::zone::InventoryTable;
 
 use super::{check_name, concurrent_change, one_of};
-use crate::{Ctx, agents, paging};
+use crate::{Ctx, agents, paging, password};
+
+/// `resource_detail` names holding the credentials given to addHost/updateHostPassword.
+///
+/// CloudStack keeps the host password encrypted because the management server logs in
+/// to hosts with it (SSH for KVM, XenAPI for XenServer). Strato never logs in to a host
+/// (agents connect out with a token), so it keeps only an Argon2 hash: enough to record
+/// that credentials were set, nothing an attacker with the database can use.
+const HOST_USERNAME: &str = "username";
+const HOST_PASSWORD_HASH: &str = "password.argon2";
+
+/// The username and password hash to store, if the caller gave credentials.
+async fn credentials(args: &Args) -> Result<Option<(String, String)>, ApiError> {
+    let (Some(user), Some(pass)) = (args.str("username"), args.str("password")) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        user.trim().to_string(),
+        password::hash_off_thread(pass).await?,
+    )))
+}
+
+async fn store_credentials(
+    conn: &mut Conn<'_>,
+    host_id: i64,
+    (user, hash): &(String, String),
+) -> Result<(), ApiError> {
+    conn.set_detail("host", host_id, HOST_USERNAME, user)
+        .await?;
+    conn.set_detail("host", host_id, HOST_PASSWORD_HASH, hash)
+        .await?;
+    Ok(())
+}
 
 pub fn host_obj(h: &HostRow, tags: &[(i64, String)]) -> Obj {
     let tags: Vec<&str> = tags
@@ -95,6 +127,8 @@ pub async fn add_host(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     )?;
     let url = args.required_str("url")?.trim().to_string();
     let tags = clean_tags(&args)?;
+    // Hashed before the transaction: Argon2 is slow and must not hold the database.
+    let creds = credentials(&args).await?;
     let mut tx = ctx.engine.store.begin().await?;
     let zone = super::zones::zone_by_param(&mut tx.c(), &args, "zoneid").await?;
     let pod_id = args.required_str("podid")?;
@@ -216,6 +250,9 @@ pub async fn add_host(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     tx.c()
         .set_detail("host", id, "simulator.inprocess", &url)
         .await?;
+    if let Some(creds) = &creds {
+        store_credentials(&mut tx.c(), id, creds).await?;
+    }
     let host = tx
         .c()
         .host_by_id(id)
@@ -434,6 +471,65 @@ pub async fn reconnect_host(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         agents::connect_simulated(&ctx.engine, &h, capacity).await?;
     }
     Ok(Reply::Object(reply_host(&ctx, h.id).await?))
+}
+
+/// updateHostPassword: replaces the stored credentials of one host (`hostid`) or of
+/// every host of a cluster (`clusterid`, which wins when both are given, as in
+/// CloudStack). Changing the password on the host itself is refused.
+pub async fn update_host_password(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
+    if args.flag("update_passwd_on_host") {
+        return Err(ApiError::param(
+            "update_passwd_on_host=true is not supported: Strato does not log in to hosts \
+             (agents connect to the management server with a token); change the password on \
+             the host itself and call updateHostPassword without update_passwd_on_host",
+        ));
+    }
+    let user = args.required_str("username")?.trim();
+    if user.is_empty() {
+        return Err(ApiError::param("username must not be blank"));
+    }
+    if args.required_str("password")?.is_empty() {
+        return Err(ApiError::param("password must not be empty"));
+    }
+    let (cluster_id, host_id) = (args.uuid("clusterid"), args.uuid("hostid"));
+    if cluster_id.is_none() && host_id.is_none() {
+        return Err(ApiError::param(
+            "You should provide one of cluster id or a host id.",
+        ));
+    }
+    let creds = credentials(&args)
+        .await?
+        .ok_or_else(|| ApiError::internal("credentials vanished"))?;
+    let mut tx = ctx.engine.store.begin().await?;
+    let hosts: Vec<i64> = match (cluster_id, host_id) {
+        (Some(id), _) => {
+            let cluster = tx
+                .c()
+                .cluster_by_uuid(id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("clusterid", id, "cluster"))?;
+            let filter = HostFilter {
+                cluster_id: Some(cluster.id),
+                ..Default::default()
+            };
+            let (_, rows) = tx.c().list_hosts(&filter, Page::ALL).await?;
+            rows.iter().map(|h| h.id).collect()
+        }
+        (None, Some(id)) => {
+            let h = tx
+                .c()
+                .host_by_uuid(id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("hostid", id, "host"))?;
+            vec![h.id]
+        }
+        (None, None) => Vec::new(),
+    };
+    for id in hosts {
+        store_credentials(&mut tx.c(), id, &creds).await?;
+    }
+    tx.commit().await?;
+    Ok(Reply::success())
 }
 
 pub async fn list_host_tags(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {

@@ -10,25 +10,33 @@ use std::net::SocketAddr;
 
 use serde_json::Value;
 use strato_api::sign;
-use strato_server::{RunningServer, ServerConfig};
+use strato_server::{AgentTls, RunningServer, ServerConfig};
 
 pub struct TestCloud {
     pub server: Option<RunningServer>,
     pub db_url: String,
+    /// TLS on the agent port, kept across restarts.
+    agent_tls: Option<AgentTls>,
     _dir: tempfile::TempDir,
 }
 
 impl TestCloud {
     pub async fn start() -> TestCloud {
+        Self::start_with(None).await
+    }
+
+    /// Starts with TLS on the agent port (or without, like [`TestCloud::start`]).
+    pub async fn start_with(agent_tls: Option<AgentTls>) -> TestCloud {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_url = match std::env::var("STRATO_TEST_PG_URL") {
             Ok(admin) if !admin.is_empty() => fresh_pg_database(&admin).await,
             _ => format!("sqlite://{}", dir.path().join("strato.db").display()),
         };
-        let server = boot(&db_url, 0).await;
+        let server = boot(&db_url, 0, agent_tls.clone()).await;
         TestCloud {
             server: Some(server),
             db_url,
+            agent_tls,
             _dir: dir,
         }
     }
@@ -55,7 +63,7 @@ impl TestCloud {
         if let Some(s) = self.server.take() {
             s.shutdown().await;
         }
-        self.server = Some(boot(&self.db_url, 0).await);
+        self.server = Some(boot(&self.db_url, 0, self.agent_tls.clone()).await);
     }
 
     /// Restarts with the agent port fixed, so running agents find the new server.
@@ -63,7 +71,7 @@ impl TestCloud {
         if let Some(s) = self.server.take() {
             s.shutdown().await;
         }
-        self.server = Some(boot(&self.db_url, port).await);
+        self.server = Some(boot(&self.db_url, port, self.agent_tls.clone()).await);
     }
 
     pub async fn stop(mut self) {
@@ -73,11 +81,12 @@ impl TestCloud {
     }
 }
 
-async fn boot(db_url: &str, agent_port: u16) -> RunningServer {
+async fn boot(db_url: &str, agent_port: u16, agent_tls: Option<AgentTls>) -> RunningServer {
     strato_server::start(ServerConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         db_url: db_url.to_string(),
         agent_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], agent_port))),
+        agent_tls,
     })
     .await
     .expect("server starts")

@@ -4,6 +4,7 @@
 mod common;
 
 mod access;
+mod agent_tls;
 mod auth;
 mod bad_input;
 mod cli;
