@@ -101,7 +101,7 @@ impl Backend {
     }
 }
 
-fn db_args(cmd: &mut Command, data_dir: &Path, db: Option<&str>) {
+pub fn db_args(cmd: &mut Command, data_dir: &Path, db: Option<&str>) {
     cmd.arg("--data-dir").arg(data_dir);
     if let Some(url) = db {
         cmd.arg("--db").arg(url);
@@ -153,7 +153,7 @@ pub fn cpu_time(pid: u32) -> Result<Duration> {
 }
 
 /// A free loopback port (released again just before the server binds it).
-fn free_port() -> Result<SocketAddr> {
+pub fn free_port() -> Result<SocketAddr> {
     let l = TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
     l.local_addr().context("cannot find a free port")
 }
@@ -234,38 +234,16 @@ impl ServerProc {
     }
 
     fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
+        log_tail(&self.log)
     }
 
     pub fn memory(&self) -> Result<Memory> {
-        let path = format!("/proc/{}/status", self.pid());
-        let status =
-            std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-        let kb = |key: &str| -> Result<f64> {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|n| n.parse::<f64>().ok())
-                .ok_or_else(|| anyhow!("no {key} in {path}"))
-        };
-        Ok(Memory {
-            rss_mb: kb("VmRSS:")? / 1024.0,
-            hwm_mb: kb("VmHWM:")? / 1024.0,
-        })
+        memory(self.pid())
     }
 
     /// Stops the server like Ctrl-C does, killing it if it does not stop in time.
     pub async fn stop(mut self) -> Result<()> {
-        let sent = Command::new("kill")
-            .arg("-INT")
-            .arg(self.pid().to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if sent.is_ok_and(|s| s.success()) {
+        if interrupt(self.pid()) {
             let deadline = Instant::now() + STOP_TIMEOUT;
             while Instant::now() < deadline {
                 if self
@@ -290,6 +268,42 @@ impl ServerProc {
         }
         let _ = self.child.wait();
     }
+}
+
+/// The last 20 lines of a log file (empty if it cannot be read).
+pub fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// Resident memory of process `pid`, from /proc/<pid>/status.
+pub fn memory(pid: u32) -> Result<Memory> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    let kb = |key: &str| -> Result<f64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<f64>().ok())
+            .ok_or_else(|| anyhow!("no {key} in {path}"))
+    };
+    Ok(Memory {
+        rss_mb: kb("VmRSS:")? / 1024.0,
+        hwm_mb: kb("VmHWM:")? / 1024.0,
+    })
+}
+
+/// Sends SIGINT to `pid` (like Ctrl-C); true if the signal was delivered.
+pub fn interrupt(pid: u32) -> bool {
+    Command::new("kill")
+        .arg("-INT")
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 impl Drop for ServerProc {

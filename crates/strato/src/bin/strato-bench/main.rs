@@ -5,11 +5,15 @@
 //! cargo run --release -p strato --bin strato-bench -- [--db URL] [--accounts 1000] [--requests 2000] [--json]
 //! ```
 //!
+//! `--scenario hosts --hosts 10000` instead measures one `strato agent` process with that
+//! many simulated hosts connected to one server (see `hosts.rs`).
+//!
 //! The server binary is looked up next to this executable (`target/release/strato`);
 //! both are built by the command above. Every child server is killed when the bench
 //! ends, also on errors.
 
 mod child;
+mod hosts;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -23,12 +27,25 @@ use strato_api::sign;
 use child::{Backend, ServerProc};
 use report::{Latency, Report, StartTimes};
 
+/// What to measure.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Scenario {
+    /// Start-up time, idle RSS and signed API latency (accounts).
+    Api,
+    /// One agent process with `--hosts` simulated hosts: time to Up, steady CPU/RSS,
+    /// listHosts latency.
+    Hosts,
+}
+
 #[derive(Parser, Clone)]
 #[command(
     name = "strato-bench",
     about = "Measure start-up time, idle RSS and signed API latency of `strato server`"
 )]
 struct Opts {
+    /// What to measure.
+    #[arg(long, value_enum, default_value_t = Scenario::Api)]
+    scenario: Scenario,
     /// PostgreSQL URL of a user allowed to CREATE DATABASE (e.g.
     /// postgres://user:pw@127.0.0.1/postgres); the bench creates and drops its own
     /// databases there. Default: SQLite in temporary data directories.
@@ -37,9 +54,10 @@ struct Opts {
     /// Accounts to create before measuring listAccounts.
     #[arg(long, default_value_t = 1000)]
     accounts: usize,
-    /// Sequential requests per measured command.
-    #[arg(long, default_value_t = 2000)]
-    requests: usize,
+    /// Sequential requests per measured command [default: 2000; 200 with
+    /// --scenario hosts].
+    #[arg(long)]
+    requests: Option<usize>,
     /// Server starts per start-up measurement (fresh database, then existing one).
     #[arg(long, default_value_t = 5)]
     starts: usize,
@@ -49,6 +67,17 @@ struct Opts {
     /// Seconds to leave the server idle before reading its RSS.
     #[arg(long, default_value_t = 2)]
     idle_secs: u64,
+    /// Simulated hosts of the agent process (--scenario hosts).
+    #[arg(long, default_value_t = 10_000)]
+    hosts: u32,
+    /// Seconds of steady state (all hosts Up, no API calls) to measure CPU and RSS over
+    /// (--scenario hosts).
+    #[arg(long, default_value_t = 60)]
+    steady_secs: u64,
+    /// Give up if the hosts are not all Up this many seconds after the agent started
+    /// (--scenario hosts).
+    #[arg(long, default_value_t = 600)]
+    up_timeout_secs: u64,
     /// The `strato` binary to run (default: next to this executable).
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -78,8 +107,17 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+impl Opts {
+    fn requests(&self) -> usize {
+        self.requests.unwrap_or(match self.scenario {
+            Scenario::Api => 2000,
+            Scenario::Hosts => 200,
+        })
+    }
+}
+
 async fn main_async(opts: Opts) -> Result<()> {
-    if opts.starts == 0 || opts.requests == 0 || opts.concurrency == 0 {
+    if opts.starts == 0 || opts.requests() == 0 || opts.concurrency == 0 {
         bail!("--starts, --requests and --concurrency must be at least 1");
     }
     let bin = match &opts.server_bin {
@@ -95,6 +133,17 @@ async fn main_async(opts: Opts) -> Result<()> {
         );
     }
     let mut backend = Backend::new(opts.db.as_deref()).await?;
+    if opts.scenario == Scenario::Hosts {
+        let result = hosts::run(&opts, &bin, &mut backend).await;
+        backend.cleanup().await;
+        let report = result?;
+        if opts.json {
+            println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+        } else {
+            print!("{}", report.table());
+        }
+        return Ok(());
+    }
     let result = run(&opts, &bin, &mut backend).await;
     backend.cleanup().await;
     let report = result?;
@@ -115,7 +164,7 @@ async fn run(opts: &Opts, bin: &Path, backend: &mut Backend) -> Result<Report> {
     let mut report = Report::new(
         backend.name(),
         opts.accounts,
-        opts.requests,
+        opts.requests(),
         opts.concurrency,
     );
 
@@ -194,9 +243,16 @@ async fn run(opts: &Opts, bin: &Path, backend: &mut Backend) -> Result<Report> {
         params,
     } in SERIES
     {
-        progress(&format!("measuring {label}: {} requests", opts.requests));
+        progress(&format!("measuring {label}: {} requests", opts.requests()));
         let l = api
-            .measure(label, command, params, opts.requests, server.pid())
+            .measure(
+                label,
+                command,
+                params,
+                "account",
+                opts.requests(),
+                server.pid(),
+            )
             .await?;
         progress(&format!(
             "  p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s, server CPU {:.2} ms/req",
@@ -339,12 +395,14 @@ impl Signed {
     }
 
     /// `n` sequential signed GETs after a short warm-up; signing is not timed. Also
-    /// reads the CPU time the server process `pid` used meanwhile.
+    /// reads the CPU time the server process `pid` used meanwhile. `items` names the
+    /// list in the answer whose length is reported.
     async fn measure(
         &self,
         label: &str,
         command: &str,
         params: &[(&str, &str)],
+        items: &str,
         n: usize,
         pid: u32,
     ) -> Result<Latency> {
@@ -369,7 +427,7 @@ impl Signed {
             .and_then(|o| o.values().next())
             .cloned()
             .unwrap_or(Value::Null);
-        let items = obj.get("account").and_then(Value::as_array).map(Vec::len);
+        let items = obj.get(items).and_then(Value::as_array).map(Vec::len);
         let count = obj.get("count").and_then(Value::as_u64);
         Ok(Latency::new(
             label,

@@ -110,7 +110,7 @@ impl Latency {
         }
     }
 
-    fn to_json(&self) -> Value {
+    pub fn to_json(&self) -> Value {
         json!({
             "label": self.label,
             "requests": self.n,
