@@ -320,7 +320,11 @@ async fn register_on(
     let (id, uuid, token) = match c.host_by_guid(&info.guid).await? {
         Some(h) => {
             let stored = c.detail("host", h.id, HOST_TOKEN).await?;
-            if !in_process && stored.as_deref() != info.host_token.as_deref() {
+            // A host still Connecting whose agent presents no token never received
+            // the Welcome carrying it (the first handshake failed): let it rejoin and
+            // hand the same token again, instead of locking it out for good.
+            let never_delivered = info.host_token.is_none() && h.status == "Connecting";
+            if !in_process && !never_delivered && stored.as_deref() != info.host_token.as_deref() {
                 return Ok(Err(
                     "host token mismatch: this guid belongs to another host".into(),
                 ));

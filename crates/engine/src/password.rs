@@ -1,11 +1,18 @@
 //! Password hashing with Argon2id (salted, deliberately slow).
 
+use std::sync::Mutex;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use strato_common::ApiError;
 
+/// One Argon2 computation at a time: each takes a 19 MiB work buffer, which the
+/// allocator keeps afterwards; running them one by one bounds that to one buffer.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// Hashes a password into a PHC string (`$argon2id$v=19$...`).
 pub fn hash(password: &str) -> Result<String, ApiError> {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
@@ -23,6 +30,7 @@ pub async fn hash_off_thread(password: &str) -> Result<String, ApiError> {
 
 /// True if `password` matches the stored hash; false for any malformed hash.
 pub fn verify(password: &str, stored: &str) -> bool {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     Argon2::default()
         .verify_password(password.as_bytes(), stored)
         .is_ok()
