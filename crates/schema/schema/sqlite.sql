@@ -27,8 +27,17 @@ CREATE INDEX event_domain ON event(domain_id, created);
 -- index host_cluster on host
 CREATE INDEX host_cluster ON host(cluster_id);
 
+-- index host_live_cluster on host
+CREATE INDEX host_live_cluster ON host(cluster_id) WHERE removed IS NULL;
+
 -- index host_live_guid on host
 CREATE UNIQUE INDEX host_live_guid ON host(guid) WHERE removed IS NULL;
+
+-- index host_live_pod on host
+CREATE INDEX host_live_pod ON host(pod_id) WHERE removed IS NULL;
+
+-- index host_live_zone on host
+CREATE INDEX host_live_zone ON host(zone_id) WHERE removed IS NULL;
 
 -- index host_status on host
 CREATE INDEX host_status ON host(status, last_ping);
