@@ -165,14 +165,6 @@ pub async fn serve_tcp(engine: Engine, listener: TcpListener, tls: Option<TlsAcc
     }
 }
 
-fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// Handshake, host registration, bring-up, then status tracking until the agent leaves.
 async fn handle_connection(
     engine: &Engine,
@@ -182,7 +174,7 @@ async fn handle_connection(
     let pending = read_hello(conn, HELLO_TIMEOUT)
         .await
         .map_err(|e| e.to_string())?;
-    if !in_process && !constant_eq(&pending.hello().token, &engine.agents.token()) {
+    if !in_process && !secrets::constant_eq(&pending.hello().token, &engine.agents.token()) {
         let _ = pending.refuse("invalid agent token").await;
         return Err("invalid agent token".into());
     }

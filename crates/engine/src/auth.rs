@@ -191,7 +191,7 @@ pub async fn verify_session(
         .ok_or_else(ApiError::unauthorized)?;
     let now = strato_schema::now();
     let key = session.session_key.as_str();
-    let eq = |v: Option<&str>| v.is_some_and(|v| constant_eq(v, key));
+    let eq = |v: Option<&str>| v.is_some_and(|v| secrets::constant_eq(v, key));
     let ok = match engine.settings.session_key_locations() {
         SessionKeyLocations::CookieAndParameter => eq(creds.key_param) && eq(creds.key_cookie),
         SessionKeyLocations::ParameterOnly => {
@@ -219,14 +219,6 @@ pub async fn verify_session(
         db.c().touch_session(&session.id, now).await?;
     }
     Ok(Caller::from_user(&user))
-}
-
-fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// Ends a session; false if there was none.

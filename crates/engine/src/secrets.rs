@@ -26,3 +26,12 @@ pub fn session_key() -> String {
 pub fn session_id() -> String {
     random::<16>().iter().map(|b| format!("{b:02X}")).collect()
 }
+
+/// Compares two secrets without stopping at the first difference.
+pub fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}

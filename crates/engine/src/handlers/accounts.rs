@@ -1,6 +1,8 @@
 //! createAccount, listAccounts, updateAccount, enableAccount, disableAccount,
 //! lockAccount, deleteAccount.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use strato_api::params::Args;
 use strato_api::response::Reply;
@@ -8,7 +10,7 @@ use strato_common::ApiError;
 use strato_schema::Conn;
 use strato_schema::account::{AccountFilter, AccountRow, NewAccount};
 use strato_schema::role::RoleRow;
-use strato_schema::user::NewUser;
+use strato_schema::user::{NewUser, UserRow};
 
 use super::{check_name, concurrent_change, domain_or_own, find_account};
 use crate::caller::{Caller, RoleType};
@@ -220,20 +222,25 @@ pub async fn list_accounts(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     };
     let (total, accounts) = c.list_accounts(&filter, page).await?;
     let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
-    let users = c.users_of_accounts(&ids).await?;
-    let details = c.details_of_accounts(&ids).await?;
+    // Group users and details by account once, instead of scanning both per account.
+    let mut users: HashMap<i64, Vec<UserRow>> = HashMap::new();
+    for u in c.users_of_accounts(&ids).await? {
+        users.entry(u.account_id).or_default().push(u);
+    }
+    let mut details: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+    for (id, k, v) in c.details_of_accounts(&ids).await? {
+        details.entry(id).or_default().push((k, v));
+    }
     let items = accounts
         .iter()
-        .map(|a| {
-            let mine: Vec<(String, String)> = details
-                .iter()
-                .filter(|d| d.0 == a.id)
-                .map(|d| (d.1.clone(), d.2.clone()))
-                .collect();
-            views::account(a, &users, &mine, &ctx.caller)
-        })
+        .map(|a| views::account(a, of(&users, a.id), of(&details, a.id), &ctx.caller))
         .collect();
     Ok(Reply::list(total as usize, items))
+}
+
+/// The entries grouped under `id`, or none.
+fn of<T>(groups: &HashMap<i64, Vec<T>>, id: i64) -> &[T] {
+    groups.get(&id).map_or(&[], Vec::as_slice)
 }
 
 fn refuse_system(a: &AccountRow) -> Result<(), ApiError> {
