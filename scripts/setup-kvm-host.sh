@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian (bookworm) host to run `strato agent --driver kvm`, and to build
+# Strato with `--features kvm`. Idempotent: run it again and it only fixes what is missing.
+#
+#   scripts/setup-kvm-host.sh            # packages, libvirt config, start libvirtd
+#   scripts/setup-kvm-host.sh --no-start # packages and config only
+#
+# What it does (the recipe measured in shared/notes/real-virt.md):
+#   1. apt-get update; installs QEMU (qemu-system-x86), libvirt (daemon, QEMU driver,
+#      clients, libvirt-dev + pkg-config for building the `virt` crate), dnsmasq-base,
+#      bridge-utils, iproute2, nftables, and the tools scripts/build-small-template.sh uses.
+#      qemu-system-x86 from bookworm REMOVES a newer preinstalled qemu-utils (backports),
+#      so qemu-utils is installed in a second apt call, after it.
+#   2. libvirt without libvirt-daemon-system: the `libvirt-qemu` user/group (the QEMU driver
+#      resolves it before reading qemu.conf), the state/log/run directories, and a
+#      /etc/libvirt/qemu.conf running QEMU as root with no security driver, no cgroups and
+#      no virtlogd (stdio_handler = "file").
+#   3. Starts libvirtd (and virtlogd) by hand when there is no systemd, or through systemctl
+#      when systemd runs. Waits for the socket and warms QEMU's capability cache (the first
+#      call after an install takes about 8 s).
+#
+# Must run as root. Never downloads anything but Debian packages.
+set -euo pipefail
+
+START=1
+for arg in "$@"; do
+    case "$arg" in
+        --no-start) START=0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        *) echo "unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then exec sudo -E "$0" "$@"; fi
+    echo "setup-kvm-host.sh must run as root" >&2
+    exit 1
+fi
+
+log() { echo "== $*"; }
+export DEBIAN_FRONTEND=noninteractive
+
+# --- 1. packages -------------------------------------------------------------------------
+PKGS=(
+    qemu-system-x86
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config
+    dnsmasq-base bridge-utils iproute2 nftables iptables
+    # scripts/build-small-template.sh
+    busybox-static cpio syslinux syslinux-common mtools dosfstools
+)
+missing=()
+for p in "${PKGS[@]}" qemu-utils; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# A qemu-img that is not the one matching qemu-system-x86 counts as missing too (see above).
+if command -v qemu-system-x86_64 >/dev/null && command -v qemu-img >/dev/null; then
+    sys_v=$(qemu-system-x86_64 --version | head -1 | awk '{print $4}')
+    img_v=$(qemu-img --version | head -1 | awk '{print $3}')
+    [ "$sys_v" = "$img_v" ] || missing+=(qemu-utils)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing: ${missing[*]}"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
+    # Second call on purpose: the first may have removed a backports qemu-utils.
+    apt-get install -y -qq --no-install-recommends qemu-utils >/dev/null
+else
+    log "packages already installed"
+fi
+command -v qemu-img >/dev/null || { echo "qemu-img is missing after the install" >&2; exit 1; }
+echo "   $(qemu-system-x86_64 --version | head -1)"
+echo "   $(qemu-img --version | head -1)"
+echo "   libvirt $(virsh --version)"
+
+# --- 2. libvirt configuration -----------------------------------------------------------
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+id libvirt-qemu >/dev/null 2>&1 ||
+    useradd --system -M -d /var/lib/libvirt -s /usr/sbin/nologin -g libvirt-qemu libvirt-qemu
+mkdir -p /etc/libvirt /var/log/libvirt/qemu /var/lib/libvirt/qemu /var/cache/libvirt /run/libvirt
+
+QEMU_CONF=/etc/libvirt/qemu.conf
+read -r -d '' WANT_CONF <<'EOF' || true
+# Written by strato scripts/setup-kvm-host.sh: QEMU runs as root without a security
+# driver, cgroups or virtlogd (hosts without systemd). Edit freely; the script only
+# rewrites this file while it still starts with this comment.
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+stdio_handler = "file"
+cgroup_controllers = [ ]
+swtpm_user = "root"
+swtpm_group = "root"
+EOF
+if [ ! -s "$QEMU_CONF" ] || head -1 "$QEMU_CONF" | grep -q "strato scripts/setup-kvm-host.sh" ||
+    ! grep -qE '^[[:space:]]*security_driver' "$QEMU_CONF"; then
+    if [ "$(cat "$QEMU_CONF" 2>/dev/null)" != "$WANT_CONF" ]; then
+        [ -s "$QEMU_CONF" ] && cp "$QEMU_CONF" "$QEMU_CONF.strato-backup"
+        printf '%s\n' "$WANT_CONF" > "$QEMU_CONF"
+        log "wrote $QEMU_CONF"
+    fi
+else
+    log "$QEMU_CONF was edited by hand; leaving it"
+fi
+
+[ "$START" -eq 1 ] || { log "done (not started: --no-start)"; exit 0; }
+
+# --- 3. start the daemons ----------------------------------------------------------------
+libvirt_up() { virsh -q -c qemu:///system uri >/dev/null 2>&1; }
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    log "systemd runs: enabling libvirtd"
+    systemctl enable --now virtlogd.socket libvirtd.socket libvirtd.service >/dev/null 2>&1 ||
+        systemctl start libvirtd
+elif libvirt_up; then
+    log "libvirtd already running"
+else
+    log "starting libvirtd by hand (no systemd)"
+    # stdio_handler=file means QEMU does not need virtlogd; start it anyway when present so
+    # a qemu.conf edited back to the default still works.
+    if command -v virtlogd >/dev/null && ! pgrep -x virtlogd >/dev/null; then
+        virtlogd --daemon --pid-file=/run/virtlogd.pid || true
+    fi
+    # A stale pid file from a killed daemon makes libvirtd refuse to start.
+    if [ -s /run/libvirtd.pid ] && ! kill -0 "$(cat /run/libvirtd.pid)" 2>/dev/null; then
+        rm -f /run/libvirtd.pid
+    fi
+    /usr/sbin/libvirtd --daemon --pid-file=/run/libvirtd.pid
+fi
+for _ in $(seq 100); do libvirt_up && break; sleep 0.1; done
+libvirt_up || { echo "libvirtd did not come up (see /var/log/libvirt/libvirtd.log)" >&2; exit 1; }
+# Warm the capability cache so the agent's first start is not 8 s slower.
+virsh -q -c qemu:///system domcapabilities --virttype qemu >/dev/null 2>&1 || true
+echo "   $(virsh -c qemu:///system version 2>/dev/null | grep -i 'running hypervisor')"
+log "done: libvirtd answers on qemu:///system"
