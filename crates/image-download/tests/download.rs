@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -470,6 +471,31 @@ async fn part_file_the_server_cannot_resume_is_restarted() {
 }
 
 #[tokio::test]
+async fn part_file_is_restarted_when_the_server_ignores_range() {
+    let fx = Fixture::start("no-range");
+    let data = random_bytes(MIB as usize, 21);
+    std::fs::write(fx.file("img.raw"), &data).expect("write");
+    std::fs::write(fx.store.path().join("img.raw.part"), &data[..300_000]).expect("part");
+    let checksum = parse_checksum(&digest("md5sum", &fx.file("img.raw"))).expect("sum");
+    let done = download(
+        fx.request(
+            "norange/img.raw",
+            "img.raw",
+            ImageFormat::Raw,
+            Some(checksum),
+        ),
+        ignore,
+    )
+    .await
+    .expect("restarted from zero");
+    assert_eq!(std::fs::read(&done.path).expect("read"), data);
+    assert_eq!(
+        fx.server.requests(),
+        vec!["/norange/img.raw range=bytes=300000- status=200"]
+    );
+}
+
+#[tokio::test]
 async fn corrupt_part_file_fails_the_checksum_and_is_removed() {
     let fx = Fixture::start("resume-corrupt");
     let data = random_bytes(MIB as usize, 11);
@@ -518,9 +544,36 @@ async fn progress_is_reported_in_increasing_steps() {
     );
     assert!(seen.iter().all(|p| p.total == Some(len)), "{seen:?}");
     assert_eq!(seen.last().map(|p| p.done), Some(len));
-    // At most one call per 1% plus one per 500 ms (plus the final one).
-    let limit = 100 + (elapsed.as_millis() / 500) as usize + 1;
-    assert!(seen.len() <= limit, "{} calls in {elapsed:?}", seen.len());
+    assert!(
+        seen.len() <= calls_allowed(elapsed),
+        "{} calls in {elapsed:?}",
+        seen.len()
+    );
+
+    // Unthrottled, hundreds of body pieces arrive: still about one call per 1%.
+    std::fs::write(fx.file("fast.raw"), random_bytes(64 * MIB as usize, 2)).expect("write");
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    let started = std::time::Instant::now();
+    download(
+        fx.request("fast.raw", "fast.raw", ImageFormat::Raw, None),
+        move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        },
+    )
+    .await
+    .expect("download");
+    let calls = count.load(Ordering::Relaxed);
+    assert!(
+        calls >= 50 && calls <= calls_allowed(started.elapsed()),
+        "{calls} calls in {:?}",
+        started.elapsed()
+    );
+}
+
+/// At most one call per 1% plus one per 500 ms, plus the final one.
+fn calls_allowed(elapsed: Duration) -> usize {
+    100 + (elapsed.as_millis() / 500) as usize + 1
 }
 
 #[tokio::test]

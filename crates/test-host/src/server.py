@@ -6,6 +6,7 @@
 #   /die/<file>?after=<bytes>    headers for the whole file, the bytes before absolute
 #                                offset <after>, then the whole server exits at once
 #                                (a request starting at or past <after> is served whole)
+#   /norange/<file>              the file, ignoring any Range header (always 200)
 #   /status/<code>               an empty answer with that status
 #
 # Every request is appended to the log file: "<path> range=<Range or -> status=<code>".
@@ -47,6 +48,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.empty(int(path[len("/status/"):]))
         elif path.startswith("/slow/"):
             self.file(path[len("/slow/"):], rate=int(query.get("rate", ["65536"])[0]))
+        elif path.startswith("/norange/"):
+            self.file(path[len("/norange/"):], ranges=False)
         elif path.startswith("/die/"):
             self.file(path[len("/die/"):], die_after=int(query["after"][0]))
         else:
@@ -61,7 +64,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
 
-    def file(self, name, rate=None, die_after=None):
+    def file(self, name, rate=None, die_after=None, ranges=True):
         full = os.path.realpath(os.path.join(ROOT, name))
         if not full.startswith(ROOT + os.sep) or not os.path.isfile(full):
             self.empty(404)
@@ -70,7 +73,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         start, end = 0, size - 1
         status = 200
         wanted = self.headers.get("Range")
-        if wanted and wanted.startswith("bytes="):
+        if ranges and wanted and wanted.startswith("bytes="):
             first, _, last = wanted[len("bytes="):].partition("-")
             start = int(first)
             if last:

@@ -22,6 +22,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// - `/die/<file>?after=<bytes>`: headers for the whole file, the bytes before
 ///   offset `after`, then the server process exits abruptly; a request that starts
 ///   at or past `after` (a resume) is served normally;
+/// - `/norange/<file>`: the file, ignoring any Range header (always 200);
 /// - `/status/<code>`: an empty answer with that status.
 ///
 /// Dropping it kills the process.
