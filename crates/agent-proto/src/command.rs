@@ -69,6 +69,10 @@ pub enum Command {
         size_bytes: u64,
         #[serde(default)]
         template: Option<TemplateRef>,
+        /// How the volume reserves space (the disk offering's provisioning type);
+        /// absent means thin.
+        #[serde(default)]
+        provisioning: Option<Provisioning>,
     },
     /// Copy a volume (between pools, or to a new uuid) → `Volume`.
     CopyVolume { src: VolumeRef, dest: VolumeRef },
@@ -290,6 +294,18 @@ pub struct TemplateRef {
     /// `QCOW2`, `RAW`, ...
     #[serde(default)]
     pub format: Option<String>,
+}
+
+/// How a new volume reserves its space (CloudStack's `Storage.ProvisioningType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provisioning {
+    /// Nothing reserved up front.
+    Thin,
+    /// Metadata allocated up front.
+    Sparse,
+    /// Every block reserved up front.
+    Fat,
 }
 
 /// An ISO on secondary storage.

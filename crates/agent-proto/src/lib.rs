@@ -37,7 +37,7 @@ pub use answer::{
 };
 pub use command::{
     BootDevice, Command, DiskKind, DiskSource, DiskSpec, IsoRef, Isolation, NetworkSpec, NicSpec,
-    PoolKind, PoolSpec, TemplateRef, VmSpec, VolumeRef,
+    PoolKind, PoolSpec, Provisioning, TemplateRef, VmSpec, VolumeRef,
 };
 pub use conn::{ConnReader, ConnWriter, Connection, memory_pair};
 pub use driver::{BoxFuture, DriverEvent, HypervisorDriver};

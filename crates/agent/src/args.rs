@@ -10,8 +10,52 @@ use anyhow::{Context, bail};
 pub enum DriverKind {
     /// In-memory simulated hosts (any number per process).
     Simulator,
-    /// QEMU/KVM through libvirt (not built yet).
+    /// QEMU/KVM through libvirt: one real host (needs a build with the `kvm` feature).
     Kvm,
+}
+
+/// How `--driver kvm` decides between hardware virtualisation and emulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum KvmAccel {
+    /// KVM only if a trial boot of --kvm-probe-image proves it; TCG otherwise.
+    #[default]
+    Auto,
+    /// KVM, unproven.
+    Kvm,
+    /// QEMU's software emulation.
+    Tcg,
+}
+
+/// Options of `--driver kvm`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct KvmArgs {
+    /// libvirt URI.
+    #[arg(long, default_value = "qemu:///system", env = "STRATO_LIBVIRT_URI")]
+    pub libvirt_uri: String,
+    /// KVM or TCG (see docs/kvm-driver.md).
+    #[arg(long, value_enum, default_value_t = KvmAccel::Auto)]
+    pub kvm_accel: KvmAccel,
+    /// A qcow2 that prints STRATO-GUEST-UP on its serial port (scripts/build-small-template.sh
+    /// builds one); --kvm-accel auto boots it under KVM to prove KVM works.
+    #[arg(long)]
+    pub kvm_probe_image: Option<PathBuf>,
+    /// Address the VMs' VNC servers listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub kvm_vnc_listen: String,
+    /// Directory where templates and ISOs may be read from (secondary storage mounts);
+    /// repeat for several. Primary storage pools are always allowed.
+    #[arg(long = "kvm-image-dir")]
+    pub kvm_image_dirs: Vec<PathBuf>,
+    /// Agent data (console logs); its filesystem counts as the host's local storage.
+    #[arg(long, default_value = "/var/lib/strato")]
+    pub kvm_data_dir: PathBuf,
+    /// Interface whose IPv4 address is the host's private IP (default: the first global
+    /// address).
+    #[arg(long)]
+    pub kvm_private_interface: Option<String>,
+    /// The host's private IP, instead of detecting it.
+    #[arg(long)]
+    pub host_ip: Option<String>,
 }
 
 /// Options of `strato agent`.
@@ -76,6 +120,8 @@ pub struct AgentArgs {
     /// Seconds to wait for a TCP connection and for the server's Welcome.
     #[arg(long, default_value_t = 10, hide = true)]
     pub connect_timeout_secs: u64,
+    #[command(flatten)]
+    pub kvm: KvmArgs,
 }
 
 impl AgentArgs {
@@ -99,6 +145,12 @@ impl AgentArgs {
             reconnect_min_ms: 500,
             reconnect_max_secs: 30,
             connect_timeout_secs: 10,
+            kvm: KvmArgs {
+                libvirt_uri: "qemu:///system".into(),
+                kvm_vnc_listen: "0.0.0.0".into(),
+                kvm_data_dir: "/var/lib/strato".into(),
+                ..KvmArgs::default()
+            },
         }
     }
 

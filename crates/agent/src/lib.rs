@@ -17,5 +17,5 @@ pub mod backoff;
 pub mod runner;
 pub mod state;
 
-pub use args::{AgentArgs, DriverKind};
+pub use args::{AgentArgs, DriverKind, KvmAccel, KvmArgs};
 pub use runner::{run, run_until};

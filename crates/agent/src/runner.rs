@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use strato_agent_proto::client::{self, ClientError, SessionEnd};
 use strato_agent_proto::tls::{self, TlsConnector};
 use strato_agent_proto::{
@@ -43,10 +43,7 @@ where
     let servers = args.validate()?;
     let transport = Transport::from_args(&args)?;
     let mut agent = match args.driver {
-        DriverKind::Kvm => bail!(
-            "the KVM driver is not built yet (it comes with the KVM host support); \
-             use --driver simulator"
-        ),
+        DriverKind::Kvm => Agent::kvm(&args).await?,
         DriverKind::Simulator => Agent::simulator(&args)?,
     };
     tokio::pin!(shutdown);
@@ -210,6 +207,61 @@ impl Agent {
             driver: Arc::new(sim),
             state,
         })
+    }
+
+    /// One real host driven through libvirt.
+    #[cfg(feature = "kvm")]
+    async fn kvm(args: &AgentArgs) -> anyhow::Result<Self> {
+        use strato_hypervisor_kvm::accel::AccelChoice;
+        use strato_hypervisor_kvm::{KvmConfig, KvmDriver};
+
+        let state = AgentState::load(args.state_dir.as_deref(), 1, "kvm-")?;
+        let guid = state
+            .active()
+            .first()
+            .map(|h| h.guid.clone())
+            .context("no host identity")?;
+        let k = &args.kvm;
+        let mut config = KvmConfig::new(guid);
+        config.uri = k.libvirt_uri.clone();
+        config.state_dir = k.kvm_data_dir.join("kvm");
+        config.local_storage_dir = k.kvm_data_dir.clone();
+        config.accel = match k.kvm_accel {
+            crate::args::KvmAccel::Auto => AccelChoice::Auto,
+            crate::args::KvmAccel::Kvm => AccelChoice::Kvm,
+            crate::args::KvmAccel::Tcg => AccelChoice::Tcg,
+        };
+        config.probe_image = k.kvm_probe_image.clone();
+        config.vnc_listen = k.kvm_vnc_listen.clone();
+        config.image_roots = k.kvm_image_dirs.clone();
+        config.private_interface = k.kvm_private_interface.clone();
+        config.private_ip = k.host_ip.clone();
+        config.placement = Placement {
+            zone_id: args.zone_id.clone(),
+            pod_id: args.pod_id.clone(),
+            cluster_id: args.cluster_id.clone(),
+        };
+        let driver = KvmDriver::new(config)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start the KVM driver: {e}"))?;
+        tracing::info!(
+            accel = driver.accel().as_str(),
+            "KVM driver ready: {}",
+            driver.accel_reason()
+        );
+        Ok(Self {
+            driver: Arc::new(driver),
+            state,
+        })
+    }
+
+    #[cfg(not(feature = "kvm"))]
+    async fn kvm(_args: &AgentArgs) -> anyhow::Result<Self> {
+        anyhow::bail!(
+            "this strato binary was built without KVM support: rebuild with \
+             `cargo build --release -p strato --features kvm` (needs libvirt-dev and \
+             pkg-config; scripts/setup-kvm-host.sh installs them), or use --driver simulator"
+        )
     }
 
     /// The `Hello` announcing every active host, with the tokens the server gave them.

@@ -314,6 +314,7 @@ fn execute(state: &mut State, h: &str, command: Command) -> Answer {
             volume_uuid,
             size_bytes,
             template,
+            provisioning: _,
         } => {
             let v = VolumeRef {
                 pool_uuid,

@@ -75,6 +75,7 @@ fn create(pool: &str, uuid: &str, size: u64) -> Command {
         volume_uuid: uuid.into(),
         size_bytes: size,
         template: None,
+        provisioning: None,
     }
 }
 
@@ -264,6 +265,7 @@ async fn volumes_on_pools() -> TestResult {
             size_bytes: 2 * GIB,
             format: Some("QCOW2".into()),
         }),
+        provisioning: None,
     };
     run(&sim, "h1", from_template).await?;
     let view = sim

@@ -1,0 +1,828 @@
+//! [`KvmDriver`]: one KVM host behind the [`HypervisorDriver`] trait.
+//!
+//! Commands are dispatched to one handler each; VM handlers hold a per-VM lock so two
+//! commands for one VM never interleave, and mark the VM busy so the state poller does
+//! not mistake our own start/stop for a change behind our back. The poller (every
+//! [`KvmConfig::poll_interval`]) compares libvirt's view with the last known states and
+//! emits `VmPowerChanged` for guests that powered off, crashed or were started by hand.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use strato_agent_proto::{
+    AgentError, Answer, AnswerData, BoxFuture, Command, DiskKind, DiskSource, DriverEvent,
+    ErrorKind, HostEvent, HostInfo, HostNetwork, HostStats, HypervisorDriver, HypervisorType,
+    Placement, PowerState, VmSpec, VolumeRef,
+};
+use tokio::sync::broadcast;
+
+use crate::accel::{self, Accel, AccelChoice, AccelDecision, KvmSignals};
+use crate::host;
+use crate::libvirt::Libvirt;
+use crate::network;
+use crate::storage::{self, Storage};
+use crate::vm;
+use crate::xml::{self, DiskBus, DomainParams, ResolvedDisk, ResolvedNic};
+
+/// How the driver is set up (from `strato agent --driver kvm` flags).
+#[derive(Debug, Clone)]
+pub struct KvmConfig {
+    /// The host's stable guid (from the agent's state directory).
+    pub guid: String,
+    /// libvirt URI (`qemu:///system`).
+    pub uri: String,
+    /// Where console logs live (`<state_dir>/console/<vm>.log`).
+    pub state_dir: PathBuf,
+    pub accel: AccelChoice,
+    /// The image a trial boot under KVM must bring to userspace (see [`accel`]).
+    pub probe_image: Option<PathBuf>,
+    /// Address VNC servers listen on.
+    pub vnc_listen: String,
+    /// QEMU machine type.
+    pub machine: String,
+    /// Directories templates and ISOs may be read from (secondary storage mounts).
+    pub image_roots: Vec<PathBuf>,
+    /// The directory whose filesystem counts as the host's local storage.
+    pub local_storage_dir: PathBuf,
+    /// Interface whose address is the host's private IP (first global IPv4 otherwise).
+    pub private_interface: Option<String>,
+    /// The host's private IP, when detection should not decide.
+    pub private_ip: Option<String>,
+    pub placement: Placement,
+    /// How often VM states are compared with libvirt's.
+    pub poll_interval: Duration,
+    /// How long a guest gets to power off after the ACPI button before it is destroyed.
+    pub stop_timeout: Duration,
+}
+
+impl KvmConfig {
+    /// Defaults for a host with guid `guid`.
+    pub fn new(guid: impl Into<String>) -> Self {
+        Self {
+            guid: guid.into(),
+            uri: "qemu:///system".into(),
+            state_dir: "/var/lib/strato/kvm".into(),
+            accel: AccelChoice::Auto,
+            probe_image: None,
+            vnc_listen: "0.0.0.0".into(),
+            machine: "pc".into(),
+            image_roots: Vec::new(),
+            local_storage_dir: "/var/lib/strato".into(),
+            private_interface: None,
+            private_ip: None,
+            placement: Placement::default(),
+            poll_interval: Duration::from_secs(2),
+            stop_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The KVM driver for one host. Cheap to clone.
+#[derive(Clone)]
+pub struct KvmDriver {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: KvmConfig,
+    accel: AccelDecision,
+    libvirt: Libvirt,
+    storage: Storage,
+    info: HostInfo,
+    events: broadcast::Sender<DriverEvent>,
+    /// Last known power state of each of our VMs (what the poller compares against).
+    known: Mutex<HashMap<String, PowerState>>,
+    /// VMs a command is working on right now.
+    busy: Mutex<HashSet<String>>,
+    vm_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Previous CPU samples: per VM (cpu ns, when) and for the host (/proc/stat).
+    cpu_samples: Mutex<HashMap<String, (u64, Instant)>>,
+    host_cpu: Mutex<Option<(u64, u64)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Marks a VM busy for the poller while a command runs on it.
+struct Busy<'a> {
+    inner: &'a Inner,
+    name: String,
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        lock(&self.inner.busy).remove(&self.name);
+    }
+}
+
+impl KvmDriver {
+    /// Connects to libvirt, decides KVM or TCG (a trial boot may take up to 20 s), reads
+    /// the host's facts and starts the state poller.
+    pub async fn new(config: KvmConfig) -> Result<Self, String> {
+        let uri = config.uri.clone();
+        let libvirt = tokio::task::spawn_blocking(move || Libvirt::open(&uri))
+            .await
+            .map_err(|e| e.to_string())??;
+        let console = config.state_dir.join("console");
+        std::fs::create_dir_all(&console)
+            .map_err(|e| format!("cannot create {}: {e}", console.display()))?;
+        let cpu = host::cpu_facts().map_err(|e| format!("cannot read /proc/cpuinfo: {e}"))?;
+        let decision = accel::decide(
+            config.accel,
+            KvmSignals::read(&cpu),
+            config.probe_image.as_deref(),
+        )
+        .await;
+        let hv_version = libvirt
+            .call(|c| c.hyp_version().map_err(|e| crate::libvirt::to_agent(&e)))
+            .await
+            .map_err(|e| e.to_string())?;
+        let info = describe(&config, &cpu, hv_version, decision.accel).await?;
+        let inner = Arc::new(Inner {
+            storage: Storage::new(config.image_roots.clone()),
+            config,
+            accel: decision,
+            libvirt,
+            info,
+            events: broadcast::channel(1024).0,
+            known: Mutex::new(HashMap::new()),
+            busy: Mutex::new(HashSet::new()),
+            vm_locks: Mutex::new(HashMap::new()),
+            cpu_samples: Mutex::new(HashMap::new()),
+            host_cpu: Mutex::new(None),
+        });
+        // Seed the known states so the first poll reports only real changes.
+        if let Ok(states) = inner.libvirt.call(|c| vm::states(c, &[])).await {
+            let mut known = lock(&inner.known);
+            for s in states {
+                known.insert(s.name, s.state);
+            }
+        }
+        tokio::spawn(poll(Arc::downgrade(&inner)));
+        Ok(Self { inner })
+    }
+
+    /// KVM or TCG, as decided at start.
+    pub fn accel(&self) -> Accel {
+        self.inner.accel.accel
+    }
+
+    /// Why that accelerator was chosen.
+    pub fn accel_reason(&self) -> &str {
+        &self.inner.accel.reason
+    }
+
+    /// The serial console log of a VM.
+    pub fn console_log(&self, vm: &str) -> PathBuf {
+        self.inner
+            .config
+            .state_dir
+            .join("console")
+            .join(format!("{vm}.log"))
+    }
+
+    /// The file of a volume on a mounted pool.
+    pub fn volume_path(&self, v: &VolumeRef) -> Result<PathBuf, AgentError> {
+        self.inner.storage.volume_path(v)
+    }
+}
+
+/// libvirt's version number (`7002022`) as `7.2.22`.
+fn version_string(v: u32) -> String {
+    format!("{}.{}.{}", v / 1_000_000, v / 1000 % 1000, v % 1000)
+}
+
+async fn describe(
+    config: &KvmConfig,
+    cpu: &host::CpuFacts,
+    hv: u32,
+    accel: Accel,
+) -> Result<HostInfo, String> {
+    let memory = host::memory_bytes().map_err(|e| format!("cannot read /proc/meminfo: {e}"))?;
+    std::fs::create_dir_all(&config.local_storage_dir)
+        .map_err(|e| format!("cannot create {}: {e}", config.local_storage_dir.display()))?;
+    let local = host::fs_space(&config.local_storage_dir)
+        .map_err(|e| format!("cannot measure {}: {e}", config.local_storage_dir.display()))?;
+    let addr = host::private_address(config.private_interface.as_deref()).await;
+    let private_ip = config
+        .private_ip
+        .clone()
+        .or_else(|| addr.as_ref().map(|a| a.ip.clone()))
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let mut networks = Vec::new();
+    if std::path::Path::new("/sys/class/net")
+        .join(network::DEFAULT_BRIDGE)
+        .exists()
+    {
+        networks.push(HostNetwork {
+            name: network::DEFAULT_BRIDGE.into(),
+            traffic: None,
+            ip: None,
+        });
+    }
+    Ok(HostInfo {
+        guid: config.guid.clone(),
+        name: host::hostname(),
+        hypervisor: HypervisorType::Kvm,
+        hypervisor_version: version_string(hv),
+        cpu_sockets: cpu.sockets,
+        cpus: cpu.threads,
+        cpu_speed_mhz: cpu.mhz,
+        memory_bytes: memory,
+        local_storage_bytes: local.total_bytes,
+        arch: std::env::consts::ARCH.into(),
+        private_ip,
+        private_netmask: addr.as_ref().map(|a| host::netmask(a.prefix)),
+        private_mac: addr.and_then(|a| a.mac),
+        networks,
+        placement: config.placement.clone(),
+        host_token: None,
+        // `accel:tcg` / `accel:kvm` tells the server (and operators) how guests run.
+        capabilities: vec![
+            "hvm".into(),
+            "snapshot".into(),
+            format!("accel:{}", accel.as_str()),
+        ],
+    })
+}
+
+/// The state poller: emits events for VMs that changed behind our back.
+async fn poll(weak: Weak<Inner>) {
+    loop {
+        let interval = match weak.upgrade() {
+            Some(inner) => inner.config.poll_interval,
+            None => return,
+        };
+        tokio::time::sleep(interval).await;
+        let Some(inner) = weak.upgrade() else { return };
+        let Ok(states) = inner.libvirt.call(|c| vm::states(c, &[])).await else {
+            continue;
+        };
+        let busy = lock(&inner.busy).clone();
+        let mut changes = Vec::new();
+        {
+            let mut known = lock(&inner.known);
+            let seen: HashSet<String> = states.iter().map(|s| s.name.clone()).collect();
+            for s in states {
+                if busy.contains(&s.name) || s.state == PowerState::Unknown {
+                    continue;
+                }
+                let before = known.insert(s.name.clone(), s.state);
+                if before != Some(s.state) {
+                    changes.push((s.name, s.state));
+                }
+            }
+            // Ours, gone from libvirt without a DestroyVm.
+            let vanished: Vec<String> = known
+                .keys()
+                .filter(|n| !seen.contains(*n) && !busy.contains(*n))
+                .cloned()
+                .collect();
+            for name in vanished {
+                known.remove(&name);
+                changes.push((name, PowerState::Missing));
+            }
+        }
+        for (vm_name, state) in changes {
+            tracing::info!(vm = %vm_name, ?state, "VM changed state outside a command");
+            let _ = inner.events.send(DriverEvent {
+                host_guid: inner.config.guid.clone(),
+                event: HostEvent::VmPowerChanged { vm_name, state },
+            });
+        }
+    }
+}
+
+impl Inner {
+    fn vm_lock(&self, name: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = lock(&self.vm_locks);
+        locks.retain(|_, l| Arc::strong_count(l) > 1);
+        locks.entry(name.to_owned()).or_default().clone()
+    }
+
+    fn busy(&self, name: &str) -> Busy<'_> {
+        lock(&self.busy).insert(name.to_owned());
+        Busy {
+            inner: self,
+            name: name.to_owned(),
+        }
+    }
+
+    fn set_known(&self, name: &str, state: Option<PowerState>) {
+        let mut known = lock(&self.known);
+        match state {
+            Some(s) => known.insert(name.to_owned(), s),
+            None => known.remove(name),
+        };
+    }
+
+    fn console_log(&self, vm: &str) -> PathBuf {
+        self.config
+            .state_dir
+            .join("console")
+            .join(format!("{vm}.log"))
+    }
+
+    async fn execute(&self, command: Command) -> Answer {
+        match command {
+            Command::ReadyCheck | Command::MaintainHost => {
+                self.libvirt
+                    .call(|c| c.is_alive().map_err(|e| crate::libvirt::to_agent(&e)))
+                    .await?;
+                Ok(AnswerData::Done)
+            }
+            Command::CheckHealth => Ok(
+                match self
+                    .libvirt
+                    .call(|c| c.is_alive().map_err(|e| crate::libvirt::to_agent(&e)))
+                    .await
+                {
+                    Ok(_) => AnswerData::Health {
+                        healthy: true,
+                        detail: format!(
+                            "libvirt {}; guests run under {}",
+                            self.config.uri,
+                            self.accel.accel.as_str()
+                        ),
+                    },
+                    Err(e) => AnswerData::Health {
+                        healthy: false,
+                        detail: e.message,
+                    },
+                },
+            ),
+            Command::GetHostStats => self.host_stats().await,
+            Command::StartVm(spec) => self.start(spec).await,
+            Command::StopVm { name, force } => self.stop(&name, force).await,
+            Command::RebootVm { name } => {
+                let lock = self.vm_lock(&name);
+                let _g = lock.lock().await;
+                let host = self.config.guid.clone();
+                self.libvirt
+                    .call(move |c| vm::reboot(c, &host, &name))
+                    .await?;
+                Ok(AnswerData::Done)
+            }
+            Command::DestroyVm { name } => self.destroy(&name).await,
+            Command::GetVmState { names } => {
+                let vms = self.libvirt.call(move |c| vm::states(c, &names)).await?;
+                Ok(AnswerData::VmStates { vms })
+            }
+            Command::GetVmStats { names } => self.vm_stats(names).await,
+            Command::PrepareForMigration(spec) => {
+                self.resolve(&spec).await?;
+                Ok(AnswerData::Done)
+            }
+            Command::MigrateVm { .. } => Err(AgentError::new(
+                ErrorKind::Unsupported,
+                "live migration between KVM hosts is not implemented yet",
+            )),
+            Command::CreateVolume {
+                pool_uuid,
+                volume_uuid,
+                size_bytes,
+                template,
+                provisioning,
+            } => {
+                let v = VolumeRef {
+                    pool_uuid,
+                    volume_uuid,
+                };
+                self.storage
+                    .create_volume(&v, size_bytes, template.as_ref(), provisioning)
+                    .await
+            }
+            Command::CopyVolume { src, dest } => self.storage.copy_volume(&src, &dest).await,
+            Command::DeleteVolume { volume } => {
+                self.refuse_if_running(&volume, "delete").await?;
+                self.storage.delete_volume(&volume).await
+            }
+            Command::ResizeVolume {
+                volume,
+                new_size_bytes,
+                shrink_ok,
+            } => self.resize(&volume, new_size_bytes, shrink_ok).await,
+            Command::AttachVolume {
+                vm_name,
+                volume,
+                device_id,
+            } => self.attach_volume(vm_name, &volume, device_id).await,
+            Command::DetachVolume { vm_name, volume } => {
+                let path = self.storage.volume_path(&volume)?.display().to_string();
+                let host = self.config.guid.clone();
+                let lock = self.vm_lock(&vm_name);
+                let _g = lock.lock().await;
+                self.libvirt
+                    .call(move |c| vm::detach_disk(c, &host, &vm_name, &path))
+                    .await?;
+                Ok(AnswerData::Done)
+            }
+            Command::AttachIso { vm_name, iso } => {
+                let path = self.storage.resolve_image("ISO", &iso.path)?;
+                self.media(vm_name, Some(path)).await
+            }
+            Command::DetachIso { vm_name } => self.media(vm_name, None).await,
+            Command::CreateSnapshot {
+                volume,
+                snapshot_uuid,
+            } => {
+                self.refuse_if_running(&volume, "snapshot (live snapshots are not supported yet)")
+                    .await?;
+                self.storage.create_snapshot(&volume, &snapshot_uuid).await
+            }
+            Command::DeleteSnapshot {
+                volume,
+                snapshot_uuid,
+            } => {
+                if self.storage.pool(&volume.pool_uuid).is_ok()
+                    && self.storage.active_layer_uses(&volume, &snapshot_uuid)?
+                {
+                    self.refuse_if_running(&volume, "delete the newest snapshot of")
+                        .await?;
+                }
+                self.storage.delete_snapshot(&volume, &snapshot_uuid).await
+            }
+            Command::RevertSnapshot {
+                volume,
+                snapshot_uuid,
+            } => {
+                self.refuse_if_running(&volume, "revert").await?;
+                self.storage.revert_snapshot(&volume, &snapshot_uuid).await
+            }
+            Command::BackupSnapshot {
+                volume,
+                snapshot_uuid,
+                secondary_url,
+            } => {
+                self.storage
+                    .backup_snapshot(&volume, &snapshot_uuid, &secondary_url)
+                    .await
+            }
+            Command::SetupNetwork(spec) => Ok(AnswerData::Network {
+                bridge: network::ensure(&spec).await?,
+            }),
+            Command::ModifyStoragePool(spec) => self.storage.modify_pool(spec).await,
+            Command::DeleteStoragePool { pool_uuid } => {
+                if let Ok(pool) = self.storage.pool(&pool_uuid) {
+                    let dir = pool.dir.clone();
+                    let users = self
+                        .libvirt
+                        .call(move |c| {
+                            Ok(vm::ours(c)?
+                                .into_iter()
+                                .filter(|(l, s)| {
+                                    *s == PowerState::Running
+                                        && l.disks.iter().any(|d| {
+                                            d.source.as_deref().is_some_and(|p| {
+                                                std::path::Path::new(p).starts_with(&dir)
+                                            })
+                                        })
+                                })
+                                .map(|(l, _)| l.name)
+                                .collect::<Vec<_>>())
+                        })
+                        .await?;
+                    if let Some(name) = users.first() {
+                        return Err(AgentError::invalid_state(format!(
+                            "VM {name} runs from storage pool {pool_uuid}"
+                        )));
+                    }
+                }
+                self.storage.delete_pool(&pool_uuid)
+            }
+        }
+    }
+
+    /// Fails if a running VM holds the volume.
+    async fn refuse_if_running(&self, v: &VolumeRef, what: &str) -> Result<(), AgentError> {
+        let Ok(path) = self.storage.volume_path(v) else {
+            return Ok(());
+        };
+        let path = path.display().to_string();
+        let users = self.libvirt.call(move |c| vm::users_of(c, &path)).await?;
+        if let Some((name, _, _)) = users.iter().find(|(_, running, _)| *running) {
+            return Err(AgentError::invalid_state(format!(
+                "cannot {what} volume {} while VM {name} runs with it",
+                v.volume_uuid
+            )));
+        }
+        Ok(())
+    }
+
+    /// Disks and NICs of a spec, checked and plugged (bridges created).
+    async fn resolve(
+        &self,
+        spec: &VmSpec,
+    ) -> Result<(Vec<ResolvedDisk>, Vec<ResolvedNic>), AgentError> {
+        xml::validate_name(&spec.name).map_err(AgentError::invalid_argument)?;
+        if spec.cpus == 0 || spec.memory_bytes < (16 << 20) {
+            return Err(AgentError::invalid_argument(format!(
+                "VM {} needs at least one CPU and 16 MiB of memory",
+                spec.name
+            )));
+        }
+        let root_bus =
+            DiskBus::from_detail(spec.details.get("rootDiskController").map(String::as_str));
+        let data_bus = spec
+            .details
+            .get("dataDiskController")
+            .map_or(root_bus, |d| DiskBus::from_detail(Some(d)));
+        let mut disks = Vec::new();
+        for d in &spec.volumes {
+            let path = match &d.source {
+                DiskSource::Volume(v) => Some(self.storage.checked_volume(v)?),
+                DiskSource::Iso(iso) => Some(self.storage.resolve_image("ISO", &iso.path)?),
+                DiskSource::Empty => None,
+            };
+            let bus = match d.kind {
+                DiskKind::Root => root_bus,
+                DiskKind::Data => data_bus,
+                DiskKind::Cdrom => DiskBus::Ide,
+            };
+            disks.push(ResolvedDisk {
+                device_id: d.device_id,
+                kind: d.kind,
+                path,
+                bus,
+            });
+        }
+        let model = spec
+            .details
+            .get("nicAdapter")
+            .map(|m| m.to_ascii_lowercase())
+            .filter(|m| matches!(m.as_str(), "virtio" | "e1000" | "rtl8139"))
+            .unwrap_or_else(|| "virtio".into());
+        let mut nic_specs = spec.nics.clone();
+        nic_specs.sort_by_key(|n| n.device_id);
+        let mut nics = Vec::new();
+        for nic in &nic_specs {
+            xml::validate_mac(&nic.mac).map_err(AgentError::invalid_argument)?;
+            nics.push(ResolvedNic {
+                mac: nic.mac.to_ascii_lowercase(),
+                bridge: network::ensure(&nic.network).await?,
+                model: model.clone(),
+            });
+        }
+        Ok((disks, nics))
+    }
+
+    async fn start(&self, spec: VmSpec) -> Answer {
+        xml::validate_name(&spec.name).map_err(AgentError::invalid_argument)?;
+        let lock = self.vm_lock(&spec.name);
+        let _g = lock.lock().await;
+        let _busy = self.busy(&spec.name);
+        let (disks, nics) = self.resolve(&spec).await?;
+        let password: String = spec
+            .vnc_password
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+            .chars()
+            .take(8)
+            .collect();
+        let serial_log = self.console_log(&spec.name);
+        let domain = xml::domain_xml(&DomainParams {
+            spec: &spec,
+            accel: self.accel.accel,
+            machine: &self.config.machine,
+            disks,
+            nics,
+            serial_log,
+            vnc_listen: &self.config.vnc_listen,
+            vnc_password: &password,
+        });
+        let host = self.config.guid.clone();
+        let (name, uuid) = (spec.name.clone(), spec.uuid.clone());
+        let started = Instant::now();
+        let info = self
+            .libvirt
+            .call(move |c| vm::start(c, &host, &name, &uuid, &domain))
+            .await?;
+        tracing::info!(vm = %spec.name, accel = self.accel.accel.as_str(), ms = started.elapsed().as_millis(), vnc = ?info.vnc_port, "VM started");
+        self.set_known(&spec.name, Some(PowerState::Running));
+        Ok(AnswerData::Vm(info))
+    }
+
+    async fn stop(&self, name: &str, force: bool) -> Answer {
+        let lock = self.vm_lock(name);
+        let _g = lock.lock().await;
+        let _busy = self.busy(name);
+        if !force {
+            let n = name.to_owned();
+            let asked = self
+                .libvirt
+                .call(move |c| vm::request_shutdown(c, &n))
+                .await?;
+            if asked {
+                let deadline = Instant::now() + self.config.stop_timeout;
+                while Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    let n = name.to_owned();
+                    if self.libvirt.call(move |c| vm::state(c, &n)).await? != PowerState::Running {
+                        break;
+                    }
+                }
+            }
+        }
+        let n = name.to_owned();
+        let state = self
+            .libvirt
+            .call(move |c| {
+                vm::destroy(c, &n)?;
+                vm::state(c, &n)
+            })
+            .await?;
+        if state == PowerState::Missing {
+            self.set_known(name, None);
+        } else {
+            self.set_known(name, Some(PowerState::Stopped));
+        }
+        Ok(AnswerData::Done)
+    }
+
+    async fn destroy(&self, name: &str) -> Answer {
+        let lock = self.vm_lock(name);
+        let _g = lock.lock().await;
+        let _busy = self.busy(name);
+        let n = name.to_owned();
+        self.libvirt
+            .call(move |c| vm::destroy_and_undefine(c, &n))
+            .await?;
+        self.set_known(name, None);
+        if xml::validate_name(name).is_ok() {
+            let _ = std::fs::remove_file(self.console_log(name));
+        }
+        Ok(AnswerData::Done)
+    }
+
+    async fn resize(&self, v: &VolumeRef, new_size: u64, shrink_ok: bool) -> Answer {
+        let path = self.storage.volume_path(v)?;
+        let p = path.display().to_string();
+        let users = self.libvirt.call(move |c| vm::users_of(c, &p)).await?;
+        let Some((name, _, target)) = users.into_iter().find(|(_, running, _)| *running) else {
+            return self.storage.resize_volume(v, new_size, shrink_ok).await;
+        };
+        let current = self.storage.volume_info(v)?.size_bytes;
+        storage::check_resize(v, current, new_size, shrink_ok)?;
+        if new_size < current {
+            return Err(AgentError::invalid_state(format!(
+                "volume {} cannot shrink while VM {name} runs with it",
+                v.volume_uuid
+            )));
+        }
+        if new_size > current {
+            self.libvirt
+                .call(move |c| vm::live_resize(c, &name, &target, new_size))
+                .await?;
+        }
+        Ok(AnswerData::Volume(self.storage.volume_info(v)?))
+    }
+
+    async fn attach_volume(&self, vm_name: String, v: &VolumeRef, device_id: u32) -> Answer {
+        let path = self.storage.checked_volume(v)?;
+        let p = path.display().to_string();
+        let users = self.libvirt.call(move |c| vm::users_of(c, &p)).await?;
+        if let Some((other, _, _)) = users.iter().find(|(n, _, _)| *n != vm_name) {
+            return Err(AgentError::invalid_state(format!(
+                "volume {} is attached to VM {other}",
+                v.volume_uuid
+            )));
+        }
+        let lock = self.vm_lock(&vm_name);
+        let _g = lock.lock().await;
+        let host = self.config.guid.clone();
+        let disk = ResolvedDisk {
+            device_id,
+            kind: DiskKind::Data,
+            path: Some(path),
+            bus: DiskBus::Virtio,
+        };
+        self.libvirt
+            .call(move |c| vm::attach_disk(c, &host, &vm_name, &disk))
+            .await?;
+        Ok(AnswerData::Done)
+    }
+
+    async fn media(&self, vm_name: String, iso: Option<PathBuf>) -> Answer {
+        let lock = self.vm_lock(&vm_name);
+        let _g = lock.lock().await;
+        let host = self.config.guid.clone();
+        self.libvirt
+            .call(move |c| vm::change_media(c, &host, &vm_name, iso.as_deref()))
+            .await?;
+        Ok(AnswerData::Done)
+    }
+
+    async fn vm_stats(&self, names: Vec<String>) -> Answer {
+        let counters = self.libvirt.call(move |c| vm::counters(c, &names)).await?;
+        let now = Instant::now();
+        let mut samples = lock(&self.cpu_samples);
+        let vms = counters
+            .iter()
+            .map(|c| {
+                let pct = vm::cpu_pct(samples.get(&c.name).copied(), c, now);
+                samples.insert(c.name.clone(), (c.cpu_time_ns, now));
+                vm::to_stats(c, pct)
+            })
+            .collect();
+        Ok(AnswerData::VmStats { vms })
+    }
+
+    async fn host_stats(&self) -> Answer {
+        let counters = self.libvirt.call(|c| vm::counters(c, &[])).await?;
+        let space = host::fs_space(&self.config.local_storage_dir)
+            .map_err(|e| storage::failed(format!("cannot measure local storage: {e}")))?;
+        let cpu_pct = host_cpu_pct(&self.host_cpu);
+        let (rx, tx) = counters
+            .iter()
+            .fold((0, 0), |(r, t), c| (r + c.net_rx_bytes, t + c.net_tx_bytes));
+        Ok(AnswerData::HostStats(HostStats {
+            cpu_total_mhz: u64::from(self.info.cpus) * self.info.cpu_speed_mhz,
+            cpu_allocated_mhz: counters
+                .iter()
+                .map(|c| u64::from(c.vcpus) * self.info.cpu_speed_mhz)
+                .sum(),
+            cpu_utilization_pct: cpu_pct,
+            memory_total_bytes: self.info.memory_bytes,
+            memory_used_bytes: counters.iter().map(|c| c.memory_bytes).sum(),
+            running_vms: u32::try_from(counters.len()).unwrap_or(u32::MAX),
+            local_storage_total_bytes: space.total_bytes,
+            local_storage_used_bytes: space.total_bytes.saturating_sub(space.available_bytes),
+            network_rx_bytes: rx,
+            network_tx_bytes: tx,
+        }))
+    }
+}
+
+/// Host CPU utilisation since the previous call, from `/proc/stat`'s first line.
+fn host_cpu_pct(prev: &Mutex<Option<(u64, u64)>>) -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
+        return 0.0;
+    };
+    let Some(line) = stat.lines().next() else {
+        return 0.0;
+    };
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let total: u64 = fields.iter().sum();
+    // idle + iowait
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    let mut prev = lock(prev);
+    let pct = match *prev {
+        Some((pt, pi)) if total > pt => {
+            let dt = (total - pt) as f64;
+            (1.0 - (idle.saturating_sub(pi)) as f64 / dt) * 100.0
+        }
+        _ => 0.0,
+    };
+    *prev = Some((total, idle));
+    pct.clamp(0.0, 100.0)
+}
+
+impl HypervisorDriver for KvmDriver {
+    fn hypervisor(&self) -> HypervisorType {
+        HypervisorType::Kvm
+    }
+
+    fn host_info(&self, host_guid: &str) -> Option<HostInfo> {
+        (host_guid == self.inner.config.guid).then(|| self.inner.info.clone())
+    }
+
+    fn handle<'a>(&'a self, host_guid: &'a str, command: Command) -> BoxFuture<'a, Answer> {
+        Box::pin(async move {
+            if host_guid != self.inner.config.guid {
+                return Err(AgentError::new(
+                    ErrorKind::UnknownHost,
+                    format!("host {host_guid} is not served by this KVM agent"),
+                ));
+            }
+            let name = command.name();
+            let answer = self.inner.execute(command).await;
+            if let Err(e) = &answer {
+                tracing::warn!(command = name, "{e}");
+            }
+            answer
+        })
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<DriverEvent> {
+        self.inner.events.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libvirt_versions_read_as_dotted() {
+        assert_eq!(version_string(7_002_022), "7.2.22");
+        assert_eq!(version_string(9_000_000), "9.0.0");
+    }
+}
