@@ -272,6 +272,30 @@ role_permission.rule text NOT NULL
 role_permission.sort_order bigint NOT NULL
 role_permission.uuid text NOT NULL
 
+-- table saga
+saga.created timestamp with time zone NOT NULL
+saga.error text NULL
+saga.id bigint NOT NULL
+saga.job_id bigint NULL
+saga.name text NOT NULL
+saga.owner_msid text NOT NULL
+saga.params text NOT NULL
+saga.state text NOT NULL
+saga.stuck_reason text NULL
+saga.update_count bigint NOT NULL DEFAULT 0
+saga.updated timestamp with time zone NOT NULL
+saga.uuid text NOT NULL
+
+-- table saga_node_event
+saga_node_event.created timestamp with time zone NOT NULL
+saga_node_event.error text NULL
+saga_node_event.event text NOT NULL
+saga_node_event.id bigint NOT NULL
+saga_node_event.node bigint NOT NULL
+saga_node_event.output text NULL
+saga_node_event.saga_id bigint NOT NULL
+saga_node_event.step text NOT NULL
+
 -- table session
 session.created timestamp with time zone NOT NULL
 session.id text NOT NULL
@@ -444,6 +468,12 @@ CREATE UNIQUE INDEX role_uuid_key ON public.role USING btree (uuid);
 CREATE UNIQUE INDEX role_permission_pkey ON public.role_permission USING btree (id);
 CREATE INDEX role_permission_role ON public.role_permission USING btree (role_id, sort_order);
 CREATE UNIQUE INDEX role_permission_uuid_key ON public.role_permission USING btree (uuid);
+CREATE INDEX saga_job ON public.saga USING btree (job_id);
+CREATE UNIQUE INDEX saga_pkey ON public.saga USING btree (id);
+CREATE INDEX saga_unfinished ON public.saga USING btree (owner_msid) WHERE (state = ANY (ARRAY['running'::text, 'unwinding'::text]));
+CREATE UNIQUE INDEX saga_uuid_key ON public.saga USING btree (uuid);
+CREATE UNIQUE INDEX saga_node_event_pkey ON public.saga_node_event USING btree (id);
+CREATE INDEX saga_node_event_saga ON public.saga_node_event USING btree (saga_id, id);
 CREATE UNIQUE INDEX session_pkey ON public.session USING btree (id);
 CREATE INDEX "session_user" ON public.session USING btree (user_id);
 CREATE UNIQUE INDEX storage_pool_pkey ON public.storage_pool USING btree (id);
@@ -531,6 +561,13 @@ role role_uuid_key: UNIQUE (uuid)
 role_permission role_permission_pkey: PRIMARY KEY (id)
 role_permission role_permission_role_id_fkey: FOREIGN KEY (role_id) REFERENCES role(id)
 role_permission role_permission_uuid_key: UNIQUE (uuid)
+saga saga_job_id_fkey: FOREIGN KEY (job_id) REFERENCES async_job(id)
+saga saga_pkey: PRIMARY KEY (id)
+saga saga_state_check: CHECK ((state = ANY (ARRAY['running'::text, 'unwinding'::text, 'done'::text, 'failed'::text, 'stuck'::text])))
+saga saga_uuid_key: UNIQUE (uuid)
+saga_node_event saga_node_event_event_check: CHECK ((event = ANY (ARRAY['started'::text, 'succeeded'::text, 'failed'::text, 'undo_started'::text, 'undo_finished'::text, 'undo_failed'::text])))
+saga_node_event saga_node_event_pkey: PRIMARY KEY (id)
+saga_node_event saga_node_event_saga_id_fkey: FOREIGN KEY (saga_id) REFERENCES saga(id)
 session session_pkey: PRIMARY KEY (id)
 session session_user_id_fkey: FOREIGN KEY (user_id) REFERENCES users(id)
 storage_pool storage_pool_cluster_id_fkey: FOREIGN KEY (cluster_id) REFERENCES cluster(id)

@@ -57,6 +57,15 @@ CREATE INDEX public_ip_vlan ON public_ip(vlan_id, state);
 -- index role_permission_role on role_permission
 CREATE INDEX role_permission_role ON role_permission(role_id, sort_order);
 
+-- index saga_job on saga
+CREATE INDEX saga_job ON saga(job_id);
+
+-- index saga_node_event_saga on saga_node_event
+CREATE INDEX saga_node_event_saga ON saga_node_event(saga_id, id);
+
+-- index saga_unfinished on saga
+CREATE INDEX saga_unfinished ON saga(owner_msid) WHERE state IN ('running', 'unwinding');
+
 -- index service_provider_unique on physical_network_service_provider
 CREATE UNIQUE INDEX service_provider_unique ON physical_network_service_provider(physical_network_id, provider_name);
 
@@ -401,6 +410,35 @@ CREATE TABLE role_permission (
     permission TEXT NOT NULL,
     description TEXT,
     sort_order INTEGER NOT NULL
+);
+
+-- table saga on saga
+CREATE TABLE saga (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    params TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'unwinding', 'done', 'failed', 'stuck')),
+    error TEXT,
+    stuck_reason TEXT,
+    owner_msid TEXT NOT NULL,
+    job_id INTEGER REFERENCES async_job(id),
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- table saga_node_event on saga_node_event
+CREATE TABLE saga_node_event (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    saga_id INTEGER NOT NULL REFERENCES saga(id),
+    node INTEGER NOT NULL,
+    step TEXT NOT NULL,
+    event TEXT NOT NULL CHECK (event IN
+        ('started', 'succeeded', 'failed', 'undo_started', 'undo_finished', 'undo_failed')),
+    output TEXT,
+    error TEXT,
+    created TEXT NOT NULL
 );
 
 -- table session on session

@@ -21,6 +21,7 @@ pub mod mshost;
 pub mod physical_network;
 pub mod pod;
 pub mod role;
+pub mod saga;
 pub mod session;
 pub mod sql;
 pub mod storage_pool;
