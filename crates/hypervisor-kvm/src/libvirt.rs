@@ -34,6 +34,9 @@ pub(crate) fn is_no_domain(e: &virt::error::Error) -> bool {
 impl Libvirt {
     /// Connects now, so a wrong URI or a stopped libvirtd is an error at agent start.
     pub fn open(uri: &str) -> Result<Self, String> {
+        // libvirt prints every error to stderr by default, including the expected
+        // "domain not found" of an idempotent command; errors reach us as values.
+        virt::error::clear_error_callback();
         let conn = Connect::open(Some(uri)).map_err(|e| {
             format!(
                 "cannot connect to libvirt at {uri}: {} (is libvirtd running? \
