@@ -85,7 +85,7 @@ impl<'a, F: Fn(Progress)> Fetcher<'a, F> {
     }
 
     async fn attempt(&mut self, part: &mut PartFile) -> Result<(), Failure> {
-        let (mut answer, url) = self.open(part).await?;
+        let (mut answer, url) = self.open(part.len()).await?;
         let status = answer.response.status();
         let total = match status {
             StatusCode::PARTIAL_CONTENT if part.len() > 0 => {
@@ -94,12 +94,12 @@ impl<'a, F: Fn(Progress)> Fetcher<'a, F> {
                         "{url} answered 206 without a usable Content-Range"
                     )))
                 })?;
-                if start != part.len() {
+                let asked = part.len();
+                if start != asked {
                     // Not where we asked to resume: start over on the next attempt.
                     part.restart().await.map_err(Failure::Stop)?;
                     return Err(Failure::Retry(DownloadError::Network(format!(
-                        "{url} resumed at byte {start} instead of {}",
-                        part.len()
+                        "{url} resumed at byte {start} instead of {asked}"
                     ))));
                 }
                 total
@@ -117,12 +117,12 @@ impl<'a, F: Fn(Progress)> Fetcher<'a, F> {
     }
 
     /// Sends the request, following redirects by hand so each hop is checked. A
-    /// part the server will not resume (416) is emptied and asked for from byte 0.
-    async fn open(&mut self, part: &mut PartFile) -> Result<(Answer, Url), Failure> {
-        let (answer, url) = self.follow(part.len()).await?;
-        if answer.response.status() == StatusCode::RANGE_NOT_SATISFIABLE && part.len() > 0 {
+    /// part the server will not resume (416) is asked for again from byte 0; the
+    /// 200 that answers that empties the part.
+    async fn open(&mut self, offset: u64) -> Result<(Answer, Url), Failure> {
+        let (answer, url) = self.follow(offset).await?;
+        if answer.response.status() == StatusCode::RANGE_NOT_SATISFIABLE && offset > 0 {
             drop(answer);
-            part.restart().await.map_err(Failure::Stop)?;
             return self.follow(0).await;
         }
         Ok((answer, url))

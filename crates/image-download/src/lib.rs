@@ -130,18 +130,7 @@ async fn fetch_and_verify(
         .run(&mut part)
         .await?;
     let physical_size = part.len();
-    let digest = part.finish().await?;
-    if let (Some(expected), Some(hex)) = (&req.checksum, digest)
-        && expected.hex != hex
-    {
-        return Err(DownloadError::ChecksumMismatch {
-            expected: expected.clone(),
-            actual: Checksum {
-                algorithm: expected.algorithm,
-                hex,
-            },
-        });
-    }
+    check_digest(req.checksum.as_ref(), part.finish().await?)?;
     let inspected = inspect::inspect(part_path, req.format).await?;
     tokio::fs::rename(part_path, final_path)
         .await
@@ -152,6 +141,44 @@ async fn fetch_and_verify(
         virtual_size: inspected.virtual_size,
         physical_size,
     })
+}
+
+/// Checks a file that reached the store another way (a browser upload) exactly as a
+/// download is checked: its checksum, then what qemu-img finds in it. The file stays
+/// where it is; the caller moves or deletes it.
+pub async fn verify_file(
+    path: &Path,
+    format: ImageFormat,
+    checksum: Option<&Checksum>,
+) -> Result<Downloaded, DownloadError> {
+    let path = tokio::fs::canonicalize(path)
+        .await
+        .map_err(|e| io_error(path, e))?;
+    let part = PartFile::open(&path, checksum.map(|c| c.algorithm)).await?;
+    let physical_size = part.len();
+    check_digest(checksum, part.finish().await?)?;
+    let inspected = inspect::inspect(&path, format).await?;
+    Ok(Downloaded {
+        path,
+        format: inspected.format,
+        virtual_size: inspected.virtual_size,
+        physical_size,
+    })
+}
+
+fn check_digest(expected: Option<&Checksum>, digest: Option<String>) -> Result<(), DownloadError> {
+    match (expected, digest) {
+        (Some(expected), Some(hex)) if expected.hex != hex => {
+            Err(DownloadError::ChecksumMismatch {
+                expected: expected.clone(),
+                actual: Checksum {
+                    algorithm: expected.algorithm,
+                    hex,
+                },
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The store directory as an absolute path: qemu-img must never see a relative

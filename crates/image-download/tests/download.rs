@@ -367,6 +367,25 @@ async fn qcow2_registered_as_raw_is_rejected() {
     fx.assert_store_empty();
 }
 
+#[tokio::test]
+async fn a_stalled_transfer_times_out_and_is_retried() {
+    let fx = Fixture::start("idle");
+    std::fs::write(fx.file("img.raw"), random_bytes(10_000, 4)).expect("write");
+    // 10 bytes every 100 ms: each gap is longer than the idle timeout.
+    let mut req = fx.request("slow/img.raw?rate=100", "img.raw", ImageFormat::Raw, None);
+    req.options.idle_timeout = Duration::from_millis(40);
+    req.options.max_attempts = 2;
+    let err = download(req, ignore).await.expect_err("stalled");
+    assert!(matches!(err, DownloadError::Network(_)), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("no data received") && text.contains("2 attempts"),
+        "{text}"
+    );
+    assert_eq!(fx.server.requests().len(), 2, "{:?}", fx.server.requests());
+    fx.assert_store_empty();
+}
+
 /// 4 MiB of random data served through `/die/` so the server dies after 1 MiB.
 fn dying_file(fx: &Fixture) -> (Vec<u8>, String) {
     let data = random_bytes(4 * MIB as usize, 42);

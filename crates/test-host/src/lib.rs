@@ -13,4 +13,4 @@ pub use images::{
     make_image, make_iso, make_qcow2, make_qcow2_with_backing, make_qcow2_with_data_file,
 };
 pub use netns::NetnsHost;
-pub use server::{HTTP_PORT, HttpServer};
+pub use server::{HTTP_PORT, HTTPS_PORT, HttpServer};

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::server::{HTTP_PORT, HttpServer};
+use crate::server::{HTTP_PORT, HTTPS_PORT, HttpServer};
 
 /// Namespaces are named `strato-th-<pid>-<n>`; the pid tells a leftover of a dead
 /// test process apart from a live one.
@@ -102,10 +102,25 @@ impl NetnsHost {
         )
     }
 
+    /// `https://<ip>:8443/<path>`, for [`NetnsHost::serve_tls`].
+    pub fn https_url(&self, path: &str) -> String {
+        format!(
+            "https://{}:{HTTPS_PORT}/{}",
+            self.ip,
+            path.trim_start_matches('/')
+        )
+    }
+
     /// Starts the test HTTP server inside the namespace, serving the files of `dir`
     /// (see [`HttpServer`] for the special paths). Returns once it accepts connections.
     pub fn serve(&self, dir: &Path) -> Result<HttpServer, String> {
-        HttpServer::start(&self.ns, self.ip, dir)
+        HttpServer::start(&self.ns, self.ip, dir, false)
+    }
+
+    /// The same server over HTTPS on port 8443, with a fresh self-signed certificate
+    /// for [`NetnsHost::ip`] ([`HttpServer::certificate_pem`]).
+    pub fn serve_tls(&self, dir: &Path) -> Result<HttpServer, String> {
+        HttpServer::start(&self.ns, self.ip, dir, true)
     }
 }
 

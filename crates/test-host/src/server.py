@@ -9,11 +9,14 @@
 #   /norange/<file>              the file, ignoring any Range header (always 200)
 #   /status/<code>               an empty answer with that status
 #
+# With --tls-cert and --tls-key it speaks HTTPS.
+#
 # Every request is appended to the log file: "<path> range=<Range or -> status=<code>".
 
 import argparse
 import http.server
 import os
+import ssl
 import threading
 import time
 import urllib.parse
@@ -22,6 +25,8 @@ args = argparse.ArgumentParser()
 args.add_argument("--dir", required=True)
 args.add_argument("--port", type=int, required=True)
 args.add_argument("--log", required=True)
+args.add_argument("--tls-cert")
+args.add_argument("--tls-key")
 ARGS = args.parse_args()
 ROOT = os.path.realpath(ARGS.dir)
 LOG_LOCK = threading.Lock()
@@ -122,4 +127,8 @@ def exit_with_parent():
 threading.Thread(target=exit_with_parent, daemon=True).start()
 server = http.server.ThreadingHTTPServer(("0.0.0.0", ARGS.port), Handler)
 server.daemon_threads = True
+if ARGS.tls_cert:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 server.serve_forever()

@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-/// The port the server listens on inside its namespace.
+/// The port the plain HTTP server listens on inside its namespace.
 pub const HTTP_PORT: u16 = 8080;
+/// The port of the HTTPS server ([`crate::NetnsHost::serve_tls`]).
+pub const HTTPS_PORT: u16 = 8443;
 
 const SCRIPT: &str = include_str!("server.py");
 const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -30,34 +32,67 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct HttpServer {
     child: Child,
     work: TempDir,
+    certificate_pem: Option<String>,
 }
 
 impl HttpServer {
-    pub(crate) fn start(ns: &str, ip: Ipv4Addr, dir: &Path) -> Result<HttpServer, String> {
+    /// Plain HTTP on [`HTTP_PORT`], or with `tls` HTTPS on [`HTTPS_PORT`] with a new
+    /// self-signed certificate for `ip`.
+    pub(crate) fn start(
+        ns: &str,
+        ip: Ipv4Addr,
+        dir: &Path,
+        tls: bool,
+    ) -> Result<HttpServer, String> {
         let work = tempfile::tempdir().map_err(|e| format!("cannot create a temp dir: {e}"))?;
         let script = work.path().join("server.py");
-        fs::write(&script, SCRIPT)
-            .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
+        write(&script, SCRIPT)?;
         let log = work.path().join("requests.log");
         let stderr = fs::File::create(work.path().join("stderr"))
             .map_err(|e| format!("cannot create the server's stderr file: {e}"))?;
-        let child = Command::new("ip")
+        let port = if tls { HTTPS_PORT } else { HTTP_PORT };
+        let mut command = Command::new("ip");
+        command
             .args(["netns", "exec", ns, "python3"])
             .arg(&script)
             .arg("--dir")
             .arg(dir)
             .arg("--port")
-            .arg(HTTP_PORT.to_string())
+            .arg(port.to_string())
             .arg("--log")
-            .arg(&log)
+            .arg(&log);
+        let mut certificate_pem = None;
+        if tls {
+            let certified = rcgen::generate_simple_self_signed(vec![ip.to_string()])
+                .map_err(|e| format!("cannot make a test certificate: {e}"))?;
+            let (cert, key) = (work.path().join("cert.pem"), work.path().join("key.pem"));
+            write(&cert, &certified.cert.pem())?;
+            write(&key, &certified.signing_key.serialize_pem())?;
+            command
+                .arg("--tls-cert")
+                .arg(&cert)
+                .arg("--tls-key")
+                .arg(&key);
+            certificate_pem = Some(certified.cert.pem());
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
             .map_err(|e| format!("cannot start the test HTTP server: {e}"))?;
-        let mut server = HttpServer { child, work };
-        server.wait_listening(SocketAddr::from((ip, HTTP_PORT)))?;
+        let mut server = HttpServer {
+            child,
+            work,
+            certificate_pem,
+        };
+        server.wait_listening(SocketAddr::from((ip, port)))?;
         Ok(server)
+    }
+
+    /// The self-signed certificate (PEM) of an HTTPS server, for a client to trust.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.certificate_pem.as_deref()
     }
 
     fn wait_listening(&mut self, addr: SocketAddr) -> Result<(), String> {
@@ -107,6 +142,10 @@ impl HttpServer {
         }
         false
     }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 impl Drop for HttpServer {
