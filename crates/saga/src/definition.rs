@@ -23,7 +23,7 @@ pub type ActionFn<S> = for<'a> fn(&'a SagaCtx<S>) -> BoxFuture<'a, Result<Value,
 /// An undo: reverses its step's action; must succeed when already undone.
 pub type UndoFn<S> = for<'a> fn(&'a SagaCtx<S>) -> BoxFuture<'a, Result<(), UndoError>>;
 
-/// A saga type. Implement it on a unit struct and list the steps with [`step!`]:
+/// A saga type. Implement it on a unit struct and list the steps with [`step!`](crate::step):
 ///
 /// ```ignore
 /// struct CreateVolume;

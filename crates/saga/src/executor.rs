@@ -8,6 +8,7 @@ use std::time::Duration;
 use strato_common::ApiError;
 use strato_schema::Store;
 use strato_schema::saga::{NewSaga, NewSagaEvent, SagaChange, SagaFence};
+use tracing::Instrument;
 
 use crate::definition::{self, Outputs, Saga, SagaCtx, Step, UndoFn};
 use crate::error::{ActionError, SagaError, UndoError};
@@ -113,7 +114,7 @@ impl SagaExecutor {
             .find(|name| !S::STEPS.iter().any(|s| s.name == *name))
         {
             return Err(invalid(format!(
-                "the run options name step {step}, which it has not"
+                "the run options name step {step}, which is not one of its steps"
             )));
         }
         let text = serde_json::to_string(&params).map_err(|e| SagaError::Params {
@@ -165,10 +166,6 @@ impl SagaExecutor {
         error: ApiError,
         reason: String,
     ) -> Result<SagaOutcome, SagaError> {
-        tracing::error!(
-            saga = %uuid, name, job = ?job_id, %error, %reason,
-            "saga is STUCK: resources it created may be left behind; an operator must clean up"
-        );
         let change = SagaChange {
             state: Some(SagaState::Stuck.as_str()),
             stuck_reason: Some(&reason),
@@ -182,6 +179,10 @@ impl SagaExecutor {
         {
             return Err(SagaError::LostOwnership { saga: uuid.into() });
         }
+        tracing::error!(
+            saga = %uuid, name, job = ?job_id, %error, %reason,
+            "saga is STUCK: resources it created may be left behind; an operator must clean up"
+        );
         Ok(SagaOutcome {
             saga_id: fence.id,
             uuid: uuid.into(),
@@ -271,9 +272,10 @@ impl<S: Saga> Runner<'_, S> {
                 S::NAME
             )));
         }
-        let output = (step.action)(&self.ctx).await?;
+        let span = self.span(step.name);
+        let output = (step.action)(&self.ctx).instrument(span.clone()).await?;
         if self.opts.repeat_actions {
-            return (step.action)(&self.ctx).await;
+            return (step.action)(&self.ctx).instrument(span).await;
         }
         Ok(output)
     }
@@ -321,11 +323,17 @@ impl<S: Saga> Runner<'_, S> {
                 S::NAME
             ))));
         }
-        undo(&self.ctx).await?;
+        let span = self.span(step);
+        undo(&self.ctx).instrument(span.clone()).await?;
         if self.opts.repeat_undos {
-            undo(&self.ctx).await?;
+            undo(&self.ctx).instrument(span).await?;
         }
         Ok(())
+    }
+
+    /// What an action or undo logs is tagged with its saga and step.
+    fn span(&self, step: &str) -> tracing::Span {
+        tracing::info_span!("saga_step", saga = %self.ctx.uuid, name = S::NAME, step)
     }
 
     /// Appends one event to the log under the owner's fence. A `failed` event also

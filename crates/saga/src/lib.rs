@@ -4,8 +4,8 @@
 //! the same one after a restart) finishes the operation or undoes it, and the async job
 //! of the API call reports that outcome.
 //!
-//! - [`definition`]: declaring a saga ([`Saga`], [`Step`], [`step!`]) and what steps see
-//!   ([`SagaCtx`]).
+//! - [`definition`]: declaring a saga ([`Saga`], [`Step`], [`step!`](crate::step)) and
+//!   what steps see ([`SagaCtx`]).
 //! - [`executor`]: running one ([`SagaExecutor::run`] → [`SagaOutcome`]).
 //! - [`recovery`]: resuming the sagas of dead servers ([`SagaExecutor::recover`]).
 //! - [`log`]: the persisted states and events, and their replay.

@@ -136,7 +136,8 @@ impl SagaExecutor {
         }
         tx.commit().await?;
         tracing::warn!(
-            saga = %row.uuid, name = %row.name, state = %row.state, previous_owner = %row.owner_msid,
+            saga = %row.uuid, name = %row.name, state = %row.state,
+            previous_owner = %row.owner_msid,
             "took over a saga from a management server that stopped"
         );
         row.owner_msid = self.msid.clone();

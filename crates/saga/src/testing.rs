@@ -68,10 +68,11 @@ pub async fn action_failure_can_unwind_idempotently<S: Saga>(
 
 /// Crashes a run at each point (before each action, after each action before its
 /// result is recorded, and, with each later step failing, before each undo and after
-/// it before it is recorded), then recovers the saga on `exec` as a surviving server would. Recovery
-/// must finish it (done without failures, failed and fully undone with one), keeping
-/// every output persisted before the crash (so generated ids are reused); `check` sees
-/// each outcome and should also release what a successful run created.
+/// it before it is recorded), then recovers the saga on `exec` as a surviving server
+/// would. Recovery must finish it (done without failures, failed and fully undone with
+/// one), keeping every output persisted before the crash (so generated ids are
+/// reused); `check` sees each outcome and should also release what a successful run
+/// created.
 pub async fn crash_at_each_step<S: Saga>(
     exec: &SagaExecutor,
     ctx: &S::Context,
