@@ -31,18 +31,27 @@ fn libvirt_up() -> bool {
             .is_ok_and(|o| o.status.success())
 }
 
-/// The small template, built once per target directory.
+/// The small template, built once per target directory (one build at a time: the tests
+/// of this file run in parallel and would otherwise write the same file together).
 fn template() -> PathBuf {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     if let Ok(path) = std::env::var("STRATO_TEST_TEMPLATE") {
         return PathBuf::from(path);
     }
+    let _guard = BUILD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("strato-small-template.qcow2");
     if !path.exists() {
+        // Another test binary may build at the same time: build under a unique name and
+        // rename into place.
+        let tmp = path.with_extension(format!("{}.qcow2", std::process::id()));
         let script = scripts_dir().join("build-small-template.sh");
         run(
             script.to_str().unwrap_or_default(),
-            &[path.to_str().unwrap_or_default()],
+            &[tmp.to_str().unwrap_or_default()],
         );
+        std::fs::rename(&tmp, &path).expect("move the template into place");
     }
     path
 }
