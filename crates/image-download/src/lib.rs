@@ -6,6 +6,7 @@
 //!   hashing, retrying and resuming; checks the checksum and what `qemu-img info` says
 //!   the file is; and only then renames it to `<dest_dir>/<name>`. On failure the part
 //!   file is removed, so the store never holds a partial or rejected image.
+//! - [`verify_file`] runs the same checks on a file already on disk (an upload).
 //!
 //! Every address a download reaches, including each redirect hop, is resolved and
 //! checked first (no loopback, link-local, multicast or unspecified address; private
@@ -130,55 +131,66 @@ async fn fetch_and_verify(
         .run(&mut part)
         .await?;
     let physical_size = part.len();
-    check_digest(req.checksum.as_ref(), part.finish().await?)?;
-    let inspected = inspect::inspect(part_path, req.format).await?;
+    let digest = part.finish().await?;
+    let verified = verify(part_path, req.format, req.checksum.as_ref(), digest).await?;
     tokio::fs::rename(part_path, final_path)
         .await
         .map_err(|e| io_error(final_path, e))?;
     Ok(Downloaded {
         path: final_path.to_path_buf(),
-        format: inspected.format,
-        virtual_size: inspected.virtual_size,
+        format: verified.format,
+        virtual_size: verified.virtual_size,
         physical_size,
     })
 }
 
-/// Checks a file that reached the store another way (a browser upload) exactly as a
-/// download is checked: its checksum, then what qemu-img finds in it. The file stays
-/// where it is; the caller moves or deletes it.
+/// Checks a file that is already on disk (an upload) as a download is checked: its
+/// checksum if one is given, then what qemu-img says it is (see [`download`]). It
+/// neither moves nor removes the file. `path` in the answer is the file's absolute
+/// path.
 pub async fn verify_file(
     path: &Path,
     format: ImageFormat,
     checksum: Option<&Checksum>,
 ) -> Result<Downloaded, DownloadError> {
+    // Absolute, so qemu-img never reads the name as an option or a protocol.
     let path = tokio::fs::canonicalize(path)
         .await
         .map_err(|e| io_error(path, e))?;
-    let part = PartFile::open(&path, checksum.map(|c| c.algorithm)).await?;
-    let physical_size = part.len();
-    check_digest(checksum, part.finish().await?)?;
-    let inspected = inspect::inspect(&path, format).await?;
+    let mut file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| io_error(&path, e))?;
+    let mut hasher = checksum.map(|c| checksum::Hasher::new(c.algorithm));
+    let physical_size = part::read_all(&mut file, &path, hasher.as_mut()).await?;
+    let digest = hasher.map(checksum::Hasher::finish_hex);
+    let verified = verify(&path, format, checksum, digest).await?;
     Ok(Downloaded {
-        path,
-        format: inspected.format,
-        virtual_size: inspected.virtual_size,
+        format: verified.format,
+        virtual_size: verified.virtual_size,
         physical_size,
+        path,
     })
 }
 
-fn check_digest(expected: Option<&Checksum>, digest: Option<String>) -> Result<(), DownloadError> {
-    match (expected, digest) {
-        (Some(expected), Some(hex)) if expected.hex != hex => {
-            Err(DownloadError::ChecksumMismatch {
-                expected: expected.clone(),
-                actual: Checksum {
-                    algorithm: expected.algorithm,
-                    hex,
-                },
-            })
-        }
-        _ => Ok(()),
+/// Compares the digest with the expected checksum, then inspects the file.
+async fn verify(
+    path: &Path,
+    format: ImageFormat,
+    expected: Option<&Checksum>,
+    digest: Option<String>,
+) -> Result<inspect::Inspected, DownloadError> {
+    if let (Some(expected), Some(hex)) = (expected, digest)
+        && expected.hex != hex
+    {
+        return Err(DownloadError::ChecksumMismatch {
+            expected: expected.clone(),
+            actual: Checksum {
+                algorithm: expected.algorithm,
+                hex,
+            },
+        });
     }
+    inspect::inspect(path, format).await
 }
 
 /// The store directory as an absolute path: qemu-img must never see a relative

@@ -37,18 +37,7 @@ impl PartFile {
             .await
             .map_err(|e| io_error(path, e))?;
         let mut hasher = algorithm.map(Hasher::new);
-        let mut len = 0u64;
-        let mut buf = vec![0u8; BUFFER];
-        loop {
-            let n = file.read(&mut buf).await.map_err(|e| io_error(path, e))?;
-            if n == 0 {
-                break;
-            }
-            if let Some(h) = hasher.as_mut() {
-                h.update(&buf[..n]);
-            }
-            len += n as u64;
-        }
+        let len = read_all(&mut file, path, hasher.as_mut()).await?;
         Ok(Self {
             path: path.to_path_buf(),
             file: BufWriter::with_capacity(BUFFER, file),
@@ -101,6 +90,27 @@ impl PartFile {
             .await
             .map_err(|e| io_error(&self.path, e))?;
         Ok(self.hasher.map(Hasher::finish_hex))
+    }
+}
+
+/// Reads `file` from its current position to the end, feeding `hasher`; returns
+/// the number of bytes read.
+pub(crate) async fn read_all(
+    file: &mut File,
+    path: &Path,
+    mut hasher: Option<&mut Hasher>,
+) -> Result<u64, DownloadError> {
+    let mut len = 0u64;
+    let mut buf = vec![0u8; BUFFER];
+    loop {
+        let n = file.read(&mut buf).await.map_err(|e| io_error(path, e))?;
+        if n == 0 {
+            return Ok(len);
+        }
+        if let Some(h) = hasher.as_deref_mut() {
+            h.update(&buf[..n]);
+        }
+        len += n as u64;
     }
 }
 
