@@ -12,10 +12,10 @@ use url::Url;
 
 use crate::http::{self, Answer, SendError};
 use crate::part::PartFile;
-use crate::policy::{self, AllowedSites};
+use crate::policy::{self, AllowedSites, Resolve};
 use crate::{DownloadError, DownloadOptions, Progress};
 
-pub(crate) const MAX_REDIRECTS: usize = 5;
+const MAX_REDIRECTS: usize = 5;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -35,10 +35,10 @@ impl From<SendError> for Failure {
 }
 
 pub(crate) struct Fetcher<'a, F> {
-    pub url: &'a Url,
-    pub allowed: &'a AllowedSites,
-    pub options: &'a DownloadOptions,
-    pub progress: F,
+    url: &'a Url,
+    allowed: &'a AllowedSites,
+    options: &'a DownloadOptions,
+    progress: F,
     /// Built on the first https hop only: loading the CA store costs a directory scan.
     tls: Option<Arc<ClientConfig>>,
 }
@@ -133,7 +133,10 @@ impl<'a, F: Fn(Progress)> Fetcher<'a, F> {
         for _ in 0..=MAX_REDIRECTS {
             let addrs = policy::resolve_checked(&url, self.allowed)
                 .await
-                .map_err(|m| Failure::Stop(DownloadError::Refused(m)))?;
+                .map_err(|e| match e {
+                    Resolve::Failed(m) => Failure::Retry(DownloadError::Network(m)),
+                    Resolve::Refused(m) => Failure::Stop(DownloadError::Refused(m)),
+                })?;
             let tls = match url.scheme() {
                 "https" => Some(self.tls_config()?),
                 _ => None,
@@ -161,13 +164,12 @@ impl<'a, F: Fn(Progress)> Fetcher<'a, F> {
     }
 
     fn tls_config(&mut self) -> Result<Arc<ClientConfig>, Failure> {
-        if self.tls.is_none() {
-            self.tls =
-                Some(http::tls_config().map_err(|m| Failure::Stop(DownloadError::Network(m)))?);
+        if let Some(config) = &self.tls {
+            return Ok(config.clone());
         }
-        self.tls
-            .clone()
-            .ok_or_else(|| Failure::Stop(DownloadError::Network("TLS setup failed".into())))
+        let config = http::tls_config().map_err(|m| Failure::Stop(DownloadError::Network(m)))?;
+        self.tls = Some(config.clone());
+        Ok(config)
     }
 
     async fn stream_body(

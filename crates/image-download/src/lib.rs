@@ -86,6 +86,7 @@ pub struct Progress {
 /// A verified image, now at `path`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Downloaded {
+    /// Absolute: the store directory with symlinks resolved, joined with the name.
     pub path: PathBuf,
     /// As verified: always the registered format.
     pub format: ImageFormat,

@@ -62,7 +62,7 @@ impl AllowedSites {
     }
 }
 
-pub(crate) fn check_scheme(url: &Url) -> Result<(), String> {
+fn check_scheme(url: &Url) -> Result<(), String> {
     match url.scheme() {
         "http" | "https" => Ok(()),
         other => Err(format!(
@@ -71,30 +71,42 @@ pub(crate) fn check_scheme(url: &Url) -> Result<(), String> {
     }
 }
 
+/// Why [`resolve_checked`] gave no addresses.
+#[derive(Debug)]
+pub(crate) enum Resolve {
+    /// The name did not resolve (perhaps only for now).
+    Failed(String),
+    /// The policy forbids the URL.
+    Refused(String),
+}
+
 /// Resolves the URL's host and returns the addresses to connect to, refusing if any
 /// one of them is forbidden (one bad answer among good ones is still an attack).
 pub(crate) async fn resolve_checked(
     url: &Url,
     allowed: &AllowedSites,
-) -> Result<Vec<SocketAddr>, String> {
-    check_scheme(url)?;
+) -> Result<Vec<SocketAddr>, Resolve> {
+    check_scheme(url).map_err(Resolve::Refused)?;
     let port = url
         .port_or_known_default()
-        .ok_or_else(|| format!("URL '{url}' has no port"))?;
+        .ok_or_else(|| Resolve::Refused(format!("URL '{url}' has no port")))?;
     let addrs: Vec<SocketAddr> = match url.host() {
-        None => return Err(format!("URL '{url}' has no host")),
+        None => return Err(Resolve::Refused(format!("URL '{url}' has no host"))),
         Some(Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
         Some(Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
         Some(Host::Domain(name)) => tokio::net::lookup_host((name, port))
             .await
-            .map_err(|e| format!("cannot resolve host '{name}': {e}"))?
+            .map_err(|e| Resolve::Failed(format!("cannot resolve host '{name}': {e}")))?
             .collect(),
     };
     if addrs.is_empty() {
-        return Err(format!("host of URL '{url}' resolved to no address"));
+        return Err(Resolve::Failed(format!(
+            "host of URL '{url}' resolved to no address"
+        )));
     }
     for addr in &addrs {
-        check_download_address(addr.ip(), allowed).map_err(|why| format!("URL '{url}' {why}"))?;
+        check_download_address(addr.ip(), allowed)
+            .map_err(|why| Resolve::Refused(format!("URL '{url}' {why}")))?;
     }
     Ok(addrs)
 }
@@ -260,9 +272,9 @@ mod tests {
     #[tokio::test]
     async fn localhost_is_refused_after_resolution() {
         let url = Url::parse("http://localhost:9/x").expect("url");
-        let err = resolve_checked(&url, &AllowedSites::default())
-            .await
-            .expect_err("refused");
-        assert!(err.contains("loopback"), "{err}");
+        match resolve_checked(&url, &AllowedSites::default()).await {
+            Err(Resolve::Refused(m)) => assert!(m.contains("loopback"), "{m}"),
+            other => panic!("not refused: {other:?}"),
+        }
     }
 }
