@@ -42,8 +42,8 @@ pub struct KvmArgs {
     /// Address the VMs' VNC servers listen on.
     #[arg(long, default_value = "0.0.0.0")]
     pub kvm_vnc_listen: String,
-    /// Directory where templates and ISOs may be read from (secondary storage mounts);
-    /// repeat for several. Primary storage pools are always allowed.
+    /// Directory templates and ISOs may be read from (secondary storage mounts); repeat
+    /// for several. Nothing outside them is ever read as a template or ISO.
     #[arg(long = "kvm-image-dir")]
     pub kvm_image_dirs: Vec<PathBuf>,
     /// Agent data (console logs); its filesystem counts as the host's local storage.

@@ -58,8 +58,8 @@ pub struct Pool {
 pub struct Storage {
     pools: Mutex<HashMap<String, Pool>>,
     locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
-    /// Directories templates and ISOs may be read from (secondary storage mounts), on
-    /// top of the pools themselves.
+    /// The only directories templates and ISOs may be read from (secondary storage
+    /// mounts).
     image_roots: Vec<PathBuf>,
 }
 
@@ -181,7 +181,7 @@ fn same_inode(a: &Path, b: &Path) -> bool {
 }
 
 impl Storage {
-    /// Storage reading templates and ISOs only from the pools and `image_roots`.
+    /// Storage reading templates and ISOs only from `image_roots`.
     pub fn new(image_roots: Vec<PathBuf>) -> Self {
         Self {
             image_roots: image_roots
@@ -347,10 +347,10 @@ impl Storage {
         self.info(v, &path)
     }
 
-    /// Is `path` inside one of the pools or image roots? (canonical paths)
+    /// Is `path` (canonical) inside one of the image roots? Pools are not: a "template"
+    /// pointing into a pool could be another tenant's disk.
     fn readable_image(&self, path: &Path) -> bool {
         self.image_roots.iter().any(|r| path.starts_with(r))
-            || self.pools().iter().any(|p| path.starts_with(&p.dir))
     }
 
     /// Resolves a template or ISO location to a regular file under an allowed root.
@@ -369,7 +369,7 @@ impl Storage {
             .map_err(|e| AgentError::not_found(format!("{what} {}: {e}", path.display())))?;
         if !self.readable_image(&real) {
             return Err(AgentError::invalid_argument(format!(
-                "{what} {} is outside the image directories and pools this agent reads from",
+                "{what} {} is outside the image directories this agent reads from (--kvm-image-dir)",
                 real.display()
             )));
         }

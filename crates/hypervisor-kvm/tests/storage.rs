@@ -305,6 +305,13 @@ async fn volumes_clone_resize_snapshot_revert_and_refuse_evil_templates() {
         .await
         .expect_err("device");
     assert_ne!(err.kind, ErrorKind::Failed, "{err}");
+    // A file of a pool (another tenant's disk, maybe) is no template either.
+    let thin_path = storage.volume_path(&vol("p1", "thin")).expect("path");
+    let err = storage
+        .create_volume(&vol("p1", "t"), 0, Some(&template("t", &thin_path)), None)
+        .await
+        .expect_err("pool file");
+    assert_eq!(err.kind, ErrorKind::InvalidArgument, "{err}");
     // And a volume rebased by hand onto a host file is refused before a VM opens it.
     let rogue = vol("p1", "rogue");
     storage
