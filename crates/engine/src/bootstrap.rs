@@ -126,6 +126,7 @@ pub async fn run(store: &Store, registry: &Registry) -> Result<Report, ApiError>
         report.created_admin = true;
     }
     crate::seed_os::run(&mut c).await?;
+    crate::seed_offerings::run(&mut c).await?;
     tx.commit().await?;
     Ok(report)
 }

@@ -14,6 +14,7 @@ pub mod paging;
 pub mod password;
 pub mod registry;
 pub mod secrets;
+pub mod seed_offerings;
 pub mod seed_os;
 pub mod settings;
 pub mod views;

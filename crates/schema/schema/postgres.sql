@@ -70,6 +70,44 @@ configuration.name text NOT NULL
 configuration.updated timestamp with time zone NOT NULL
 configuration.value text NOT NULL
 
+-- table disk_offering
+disk_offering.bytes_read_rate bigint NULL
+disk_offering.bytes_read_rate_max bigint NULL
+disk_offering.bytes_read_rate_max_length bigint NULL
+disk_offering.bytes_write_rate bigint NULL
+disk_offering.bytes_write_rate_max bigint NULL
+disk_offering.bytes_write_rate_max_length bigint NULL
+disk_offering.cache_mode text NOT NULL
+disk_offering.compute_only boolean NOT NULL
+disk_offering.created timestamp with time zone NOT NULL
+disk_offering.customized boolean NOT NULL
+disk_offering.customized_iops boolean NULL
+disk_offering.disk_size_gb bigint NOT NULL
+disk_offering.disk_size_strictness boolean NOT NULL
+disk_offering.display_offering boolean NOT NULL
+disk_offering.display_text text NOT NULL
+disk_offering.encrypt boolean NOT NULL
+disk_offering.hypervisor_snapshot_reserve bigint NULL
+disk_offering.id bigint NOT NULL
+disk_offering.iops_read_rate bigint NULL
+disk_offering.iops_read_rate_max bigint NULL
+disk_offering.iops_read_rate_max_length bigint NULL
+disk_offering.iops_write_rate bigint NULL
+disk_offering.iops_write_rate_max bigint NULL
+disk_offering.iops_write_rate_max_length bigint NULL
+disk_offering.max_iops bigint NULL
+disk_offering.min_iops bigint NULL
+disk_offering.name text NOT NULL
+disk_offering.provisioning_type text NOT NULL
+disk_offering.removed timestamp with time zone NULL
+disk_offering.sort_key bigint NOT NULL DEFAULT 0
+disk_offering.state text NOT NULL
+disk_offering.tags text NULL
+disk_offering.unique_name text NULL
+disk_offering.update_count bigint NOT NULL DEFAULT 0
+disk_offering.use_local_storage boolean NOT NULL
+disk_offering.uuid text NOT NULL
+
 -- table domain
 domain.created timestamp with time zone NOT NULL
 domain.id bigint NOT NULL
@@ -165,6 +203,10 @@ image_store.used_bytes bigint NULL
 image_store.uuid text NOT NULL
 image_store.zone_id bigint NULL
 
+-- table launch_permission
+launch_permission.account_id bigint NOT NULL
+launch_permission.template_id bigint NOT NULL
+
 -- table mshost
 mshost.id bigint NOT NULL
 mshost.last_heartbeat timestamp with time zone NOT NULL
@@ -173,6 +215,58 @@ mshost.started timestamp with time zone NOT NULL
 mshost.state text NOT NULL
 mshost.uuid text NOT NULL
 mshost.version text NOT NULL
+
+-- table network_offering
+network_offering.associate_public_ip boolean NOT NULL
+network_offering.availability text NOT NULL
+network_offering.conserve_mode boolean NOT NULL
+network_offering.created timestamp with time zone NOT NULL
+network_offering.dedicated_lb boolean NOT NULL
+network_offering.display_text text NOT NULL
+network_offering.egress_default_policy boolean NOT NULL
+network_offering.elastic_ip boolean NOT NULL
+network_offering.elastic_lb boolean NOT NULL
+network_offering.for_vpc boolean NOT NULL
+network_offering.guest_type text NULL
+network_offering.id bigint NOT NULL
+network_offering.inline_lb boolean NOT NULL
+network_offering.internal_lb boolean NOT NULL
+network_offering.is_default boolean NOT NULL
+network_offering.is_persistent boolean NOT NULL
+network_offering.keep_alive boolean NOT NULL
+network_offering.max_connections bigint NULL
+network_offering.name text NOT NULL
+network_offering.network_rate bigint NULL
+network_offering.public_lb boolean NOT NULL
+network_offering.redundant_router boolean NOT NULL
+network_offering.removed timestamp with time zone NULL
+network_offering.service_offering_id bigint NULL
+network_offering.shared_source_nat boolean NOT NULL
+network_offering.sort_key bigint NOT NULL DEFAULT 0
+network_offering.specify_ip_ranges boolean NOT NULL
+network_offering.specify_vlan boolean NOT NULL
+network_offering.state text NOT NULL
+network_offering.system_only boolean NOT NULL
+network_offering.tags text NULL
+network_offering.traffic_type text NOT NULL
+network_offering.unique_name text NULL
+network_offering.update_count bigint NOT NULL DEFAULT 0
+network_offering.uuid text NOT NULL
+
+-- table network_offering_service
+network_offering_service.network_offering_id bigint NOT NULL
+network_offering_service.provider text NULL
+network_offering_service.service text NOT NULL
+
+-- table offering_domain
+offering_domain.domain_id bigint NOT NULL
+offering_domain.kind text NOT NULL
+offering_domain.offering_id bigint NOT NULL
+
+-- table offering_zone
+offering_zone.kind text NOT NULL
+offering_zone.offering_id bigint NOT NULL
+offering_zone.zone_id bigint NOT NULL
 
 -- table physical_network
 physical_network.broadcast_domain_range text NOT NULL
@@ -296,6 +390,37 @@ saga_node_event.output text NULL
 saga_node_event.saga_id bigint NOT NULL
 saga_node_event.step text NOT NULL
 
+-- table service_offering
+service_offering.cpu bigint NULL
+service_offering.created timestamp with time zone NOT NULL
+service_offering.customized boolean NOT NULL
+service_offering.default_use boolean NOT NULL
+service_offering.disk_offering_id bigint NOT NULL
+service_offering.disk_offering_strictness boolean NOT NULL
+service_offering.display_text text NOT NULL
+service_offering.dynamic_scaling_enabled boolean NOT NULL
+service_offering.host_tags text NULL
+service_offering.id bigint NOT NULL
+service_offering.is_volatile boolean NOT NULL
+service_offering.limit_cpu_use boolean NOT NULL
+service_offering.max_cpu bigint NULL
+service_offering.max_memory bigint NULL
+service_offering.min_cpu bigint NULL
+service_offering.min_memory bigint NULL
+service_offering.name text NOT NULL
+service_offering.network_rate bigint NULL
+service_offering.offer_ha boolean NOT NULL
+service_offering.ram_size bigint NULL
+service_offering.removed timestamp with time zone NULL
+service_offering.sort_key bigint NOT NULL DEFAULT 0
+service_offering.speed bigint NULL
+service_offering.state text NOT NULL
+service_offering.system_use boolean NOT NULL
+service_offering.unique_name text NULL
+service_offering.update_count bigint NOT NULL DEFAULT 0
+service_offering.uuid text NOT NULL
+service_offering.vm_type text NULL
+
 -- table session
 session.created timestamp with time zone NOT NULL
 session.id text NOT NULL
@@ -331,6 +456,25 @@ storage_pool.zone_id bigint NOT NULL
 -- table storage_pool_tag
 storage_pool_tag.pool_id bigint NOT NULL
 storage_pool_tag.tag text NOT NULL
+
+-- table template_store_ref
+template_store_ref.attempts integer NOT NULL
+template_store_ref.created timestamp with time zone NOT NULL
+template_store_ref.download_pct integer NOT NULL
+template_store_ref.download_state text NOT NULL
+template_store_ref.error_str text NULL
+template_store_ref.id bigint NOT NULL
+template_store_ref.install_path text NULL
+template_store_ref.owner_msid text NULL
+template_store_ref.physical_size bigint NULL
+template_store_ref.simulated boolean NOT NULL
+template_store_ref.size bigint NULL
+template_store_ref.source_ref_id bigint NULL
+template_store_ref.source_url text NULL
+template_store_ref.store_id bigint NOT NULL
+template_store_ref.template_id bigint NOT NULL
+template_store_ref.updated timestamp with time zone NOT NULL
+template_store_ref.zone_id bigint NOT NULL
 
 -- table users
 users.account_id bigint NOT NULL
@@ -382,6 +526,57 @@ vlan.uuid text NOT NULL
 vlan.vlan_tag text NOT NULL
 vlan.zone_id bigint NOT NULL
 
+-- table vm_template
+vm_template.account_id bigint NOT NULL
+vm_template.arch text NOT NULL
+vm_template.bits integer NOT NULL
+vm_template.bootable boolean NOT NULL
+vm_template.checksum text NULL
+vm_template.created timestamp with time zone NOT NULL
+vm_template.cross_zones boolean NOT NULL
+vm_template.display_text text NOT NULL
+vm_template.domain_id bigint NOT NULL
+vm_template.dynamically_scalable boolean NOT NULL
+vm_template.extractable boolean NOT NULL
+vm_template.featured boolean NOT NULL
+vm_template.format text NOT NULL
+vm_template.guest_os_id bigint NOT NULL
+vm_template.hypervisor text NOT NULL
+vm_template.id bigint NOT NULL
+vm_template.is_public boolean NOT NULL
+vm_template.name text NOT NULL
+vm_template.password_enabled boolean NOT NULL
+vm_template.removed timestamp with time zone NULL
+vm_template.requires_hvm boolean NOT NULL
+vm_template.sort_key integer NOT NULL
+vm_template.source_template_id bigint NULL
+vm_template.sshkey_enabled boolean NOT NULL
+vm_template.template_tag text NULL
+vm_template.template_type text NOT NULL
+vm_template.update_count bigint NOT NULL DEFAULT 0
+vm_template.url text NULL
+vm_template.uuid text NOT NULL
+
+-- table vpc_offering
+vpc_offering.created timestamp with time zone NOT NULL
+vpc_offering.display_text text NOT NULL
+vpc_offering.id bigint NOT NULL
+vpc_offering.is_default boolean NOT NULL
+vpc_offering.name text NOT NULL
+vpc_offering.redundant_router boolean NOT NULL
+vpc_offering.removed timestamp with time zone NULL
+vpc_offering.service_offering_id bigint NULL
+vpc_offering.sort_key bigint NOT NULL DEFAULT 0
+vpc_offering.state text NOT NULL
+vpc_offering.unique_name text NULL
+vpc_offering.update_count bigint NOT NULL DEFAULT 0
+vpc_offering.uuid text NOT NULL
+
+-- table vpc_offering_service
+vpc_offering_service.provider text NULL
+vpc_offering_service.service text NOT NULL
+vpc_offering_service.vpc_offering_id bigint NOT NULL
+
 -- table zone
 zone.allocation_state text NOT NULL
 zone.created timestamp with time zone NOT NULL
@@ -421,6 +616,9 @@ CREATE UNIQUE INDEX cluster_live_name ON public.cluster USING btree (pod_id, nam
 CREATE UNIQUE INDEX cluster_pkey ON public.cluster USING btree (id);
 CREATE UNIQUE INDEX cluster_uuid_key ON public.cluster USING btree (uuid);
 CREATE UNIQUE INDEX configuration_pkey ON public.configuration USING btree (name);
+CREATE UNIQUE INDEX disk_offering_pkey ON public.disk_offering USING btree (id);
+CREATE UNIQUE INDEX disk_offering_unique_name ON public.disk_offering USING btree (unique_name);
+CREATE UNIQUE INDEX disk_offering_uuid_key ON public.disk_offering USING btree (uuid);
 CREATE UNIQUE INDEX domain_live_path ON public.domain USING btree (path) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX domain_pkey ON public.domain USING btree (id);
 CREATE UNIQUE INDEX domain_uuid_key ON public.domain USING btree (uuid);
@@ -443,8 +641,17 @@ CREATE UNIQUE INDEX host_uuid_key ON public.host USING btree (uuid);
 CREATE UNIQUE INDEX host_tag_pkey ON public.host_tag USING btree (host_id, tag);
 CREATE UNIQUE INDEX image_store_pkey ON public.image_store USING btree (id);
 CREATE UNIQUE INDEX image_store_uuid_key ON public.image_store USING btree (uuid);
+CREATE INDEX launch_permission_account ON public.launch_permission USING btree (account_id);
+CREATE UNIQUE INDEX launch_permission_pkey ON public.launch_permission USING btree (template_id, account_id);
 CREATE UNIQUE INDEX mshost_pkey ON public.mshost USING btree (id);
 CREATE UNIQUE INDEX mshost_uuid_key ON public.mshost USING btree (uuid);
+CREATE UNIQUE INDEX network_offering_live_name ON public.network_offering USING btree (name) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX network_offering_pkey ON public.network_offering USING btree (id);
+CREATE UNIQUE INDEX network_offering_unique_name ON public.network_offering USING btree (unique_name);
+CREATE UNIQUE INDEX network_offering_uuid_key ON public.network_offering USING btree (uuid);
+CREATE INDEX network_offering_service_offering ON public.network_offering_service USING btree (network_offering_id);
+CREATE UNIQUE INDEX offering_domain_pkey ON public.offering_domain USING btree (kind, offering_id, domain_id);
+CREATE UNIQUE INDEX offering_zone_pkey ON public.offering_zone USING btree (kind, offering_id, zone_id);
 CREATE UNIQUE INDEX physical_network_pkey ON public.physical_network USING btree (id);
 CREATE UNIQUE INDEX physical_network_uuid_key ON public.physical_network USING btree (uuid);
 CREATE UNIQUE INDEX physical_network_service_provider_pkey ON public.physical_network_service_provider USING btree (id);
@@ -474,12 +681,19 @@ CREATE INDEX saga_unfinished ON public.saga USING btree (owner_msid) WHERE (stat
 CREATE UNIQUE INDEX saga_uuid_key ON public.saga USING btree (uuid);
 CREATE UNIQUE INDEX saga_node_event_pkey ON public.saga_node_event USING btree (id);
 CREATE INDEX saga_node_event_saga ON public.saga_node_event USING btree (saga_id, id);
+CREATE UNIQUE INDEX service_offering_pkey ON public.service_offering USING btree (id);
+CREATE UNIQUE INDEX service_offering_unique_name ON public.service_offering USING btree (unique_name);
+CREATE UNIQUE INDEX service_offering_uuid_key ON public.service_offering USING btree (uuid);
 CREATE UNIQUE INDEX session_pkey ON public.session USING btree (id);
 CREATE INDEX "session_user" ON public.session USING btree (user_id);
 CREATE UNIQUE INDEX storage_pool_pkey ON public.storage_pool USING btree (id);
 CREATE UNIQUE INDEX storage_pool_uuid_key ON public.storage_pool USING btree (uuid);
 CREATE INDEX storage_pool_zone ON public.storage_pool USING btree (zone_id);
 CREATE UNIQUE INDEX storage_pool_tag_pkey ON public.storage_pool_tag USING btree (pool_id, tag);
+CREATE INDEX template_store_ref_pending ON public.template_store_ref USING btree (download_state) WHERE (download_state = ANY (ARRAY['NOT_DOWNLOADED'::text, 'DOWNLOAD_IN_PROGRESS'::text]));
+CREATE UNIQUE INDEX template_store_ref_pkey ON public.template_store_ref USING btree (id);
+CREATE UNIQUE INDEX template_store_ref_template_id_store_id_key ON public.template_store_ref USING btree (template_id, store_id);
+CREATE INDEX template_store_ref_zone ON public.template_store_ref USING btree (zone_id, template_id);
 CREATE INDEX users_account ON public.users USING btree (account_id);
 CREATE UNIQUE INDEX users_api_key_key ON public.users USING btree (api_key);
 CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id);
@@ -490,6 +704,14 @@ CREATE UNIQUE INDEX virtual_router_element_uuid_key ON public.virtual_router_ele
 CREATE UNIQUE INDEX vlan_pkey ON public.vlan USING btree (id);
 CREATE UNIQUE INDEX vlan_uuid_key ON public.vlan USING btree (uuid);
 CREATE INDEX vlan_zone ON public.vlan USING btree (zone_id);
+CREATE INDEX vm_template_account ON public.vm_template USING btree (account_id) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX vm_template_pkey ON public.vm_template USING btree (id);
+CREATE UNIQUE INDEX vm_template_uuid_key ON public.vm_template USING btree (uuid);
+CREATE UNIQUE INDEX vpc_offering_live_name ON public.vpc_offering USING btree (name) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX vpc_offering_pkey ON public.vpc_offering USING btree (id);
+CREATE UNIQUE INDEX vpc_offering_unique_name ON public.vpc_offering USING btree (unique_name);
+CREATE UNIQUE INDEX vpc_offering_uuid_key ON public.vpc_offering USING btree (uuid);
+CREATE INDEX vpc_offering_service_offering ON public.vpc_offering_service USING btree (vpc_offering_id);
 CREATE UNIQUE INDEX zone_live_name ON public.zone USING btree (name) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX zone_pkey ON public.zone USING btree (id);
 CREATE UNIQUE INDEX zone_uuid_key ON public.zone USING btree (uuid);
@@ -512,6 +734,8 @@ cluster cluster_pod_id_fkey: FOREIGN KEY (pod_id) REFERENCES pod(id)
 cluster cluster_uuid_key: UNIQUE (uuid)
 cluster cluster_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 configuration configuration_pkey: PRIMARY KEY (name)
+disk_offering disk_offering_pkey: PRIMARY KEY (id)
+disk_offering disk_offering_uuid_key: UNIQUE (uuid)
 domain domain_parent_id_fkey: FOREIGN KEY (parent_id) REFERENCES domain(id)
 domain domain_pkey: PRIMARY KEY (id)
 domain domain_uuid_key: UNIQUE (uuid)
@@ -532,8 +756,19 @@ host_tag host_tag_pkey: PRIMARY KEY (host_id, tag)
 image_store image_store_pkey: PRIMARY KEY (id)
 image_store image_store_uuid_key: UNIQUE (uuid)
 image_store image_store_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
+launch_permission launch_permission_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+launch_permission launch_permission_pkey: PRIMARY KEY (template_id, account_id)
+launch_permission launch_permission_template_id_fkey: FOREIGN KEY (template_id) REFERENCES vm_template(id)
 mshost mshost_pkey: PRIMARY KEY (id)
 mshost mshost_uuid_key: UNIQUE (uuid)
+network_offering network_offering_pkey: PRIMARY KEY (id)
+network_offering network_offering_service_offering_id_fkey: FOREIGN KEY (service_offering_id) REFERENCES service_offering(id)
+network_offering network_offering_uuid_key: UNIQUE (uuid)
+network_offering_service network_offering_service_network_offering_id_fkey: FOREIGN KEY (network_offering_id) REFERENCES network_offering(id)
+offering_domain offering_domain_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
+offering_domain offering_domain_pkey: PRIMARY KEY (kind, offering_id, domain_id)
+offering_zone offering_zone_pkey: PRIMARY KEY (kind, offering_id, zone_id)
+offering_zone offering_zone_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 physical_network physical_network_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
 physical_network physical_network_pkey: PRIMARY KEY (id)
 physical_network physical_network_uuid_key: UNIQUE (uuid)
@@ -568,6 +803,9 @@ saga saga_uuid_key: UNIQUE (uuid)
 saga_node_event saga_node_event_event_check: CHECK ((event = ANY (ARRAY['started'::text, 'succeeded'::text, 'failed'::text, 'undo_started'::text, 'undo_finished'::text, 'undo_failed'::text])))
 saga_node_event saga_node_event_pkey: PRIMARY KEY (id)
 saga_node_event saga_node_event_saga_id_fkey: FOREIGN KEY (saga_id) REFERENCES saga(id)
+service_offering service_offering_disk_offering_id_fkey: FOREIGN KEY (disk_offering_id) REFERENCES disk_offering(id)
+service_offering service_offering_pkey: PRIMARY KEY (id)
+service_offering service_offering_uuid_key: UNIQUE (uuid)
 session session_pkey: PRIMARY KEY (id)
 session session_user_id_fkey: FOREIGN KEY (user_id) REFERENCES users(id)
 storage_pool storage_pool_cluster_id_fkey: FOREIGN KEY (cluster_id) REFERENCES cluster(id)
@@ -578,6 +816,11 @@ storage_pool storage_pool_uuid_key: UNIQUE (uuid)
 storage_pool storage_pool_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 storage_pool_tag storage_pool_tag_pkey: PRIMARY KEY (pool_id, tag)
 storage_pool_tag storage_pool_tag_pool_id_fkey: FOREIGN KEY (pool_id) REFERENCES storage_pool(id)
+template_store_ref template_store_ref_pkey: PRIMARY KEY (id)
+template_store_ref template_store_ref_store_id_fkey: FOREIGN KEY (store_id) REFERENCES image_store(id)
+template_store_ref template_store_ref_template_id_fkey: FOREIGN KEY (template_id) REFERENCES vm_template(id)
+template_store_ref template_store_ref_template_id_store_id_key: UNIQUE (template_id, store_id)
+template_store_ref template_store_ref_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 users users_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
 users users_api_key_key: UNIQUE (api_key)
 users users_pkey: PRIMARY KEY (id)
@@ -592,6 +835,16 @@ vlan vlan_pkey: PRIMARY KEY (id)
 vlan vlan_pod_id_fkey: FOREIGN KEY (pod_id) REFERENCES pod(id)
 vlan vlan_uuid_key: UNIQUE (uuid)
 vlan vlan_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
+vm_template vm_template_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+vm_template vm_template_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
+vm_template vm_template_guest_os_id_fkey: FOREIGN KEY (guest_os_id) REFERENCES guest_os(id)
+vm_template vm_template_pkey: PRIMARY KEY (id)
+vm_template vm_template_source_template_id_fkey: FOREIGN KEY (source_template_id) REFERENCES vm_template(id)
+vm_template vm_template_uuid_key: UNIQUE (uuid)
+vpc_offering vpc_offering_pkey: PRIMARY KEY (id)
+vpc_offering vpc_offering_service_offering_id_fkey: FOREIGN KEY (service_offering_id) REFERENCES service_offering(id)
+vpc_offering vpc_offering_uuid_key: UNIQUE (uuid)
+vpc_offering_service vpc_offering_service_vpc_offering_id_fkey: FOREIGN KEY (vpc_offering_id) REFERENCES vpc_offering(id)
 zone zone_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
 zone zone_pkey: PRIMARY KEY (id)
 zone zone_uuid_key: UNIQUE (uuid)

@@ -15,6 +15,9 @@ CREATE INDEX async_job_pending ON async_job(status, owner_msid);
 -- index cluster_live_name on cluster
 CREATE UNIQUE INDEX cluster_live_name ON cluster(pod_id, name) WHERE removed IS NULL;
 
+-- index disk_offering_unique_name on disk_offering
+CREATE UNIQUE INDEX disk_offering_unique_name ON disk_offering(unique_name);
+
 -- index domain_live_path on domain
 CREATE UNIQUE INDEX domain_live_path ON domain(path) WHERE removed IS NULL;
 
@@ -42,6 +45,18 @@ CREATE INDEX host_live_zone ON host(zone_id) WHERE removed IS NULL;
 -- index host_status on host
 CREATE INDEX host_status ON host(status, last_ping);
 
+-- index launch_permission_account on launch_permission
+CREATE INDEX launch_permission_account ON launch_permission(account_id);
+
+-- index network_offering_live_name on network_offering
+CREATE UNIQUE INDEX network_offering_live_name ON network_offering(name) WHERE removed IS NULL;
+
+-- index network_offering_service_offering on network_offering_service
+CREATE INDEX network_offering_service_offering ON network_offering_service(network_offering_id);
+
+-- index network_offering_unique_name on network_offering
+CREATE UNIQUE INDEX network_offering_unique_name ON network_offering(unique_name);
+
 -- index pod_ip_range_pod on pod_ip_range
 CREATE INDEX pod_ip_range_pod ON pod_ip_range(pod_id);
 
@@ -66,6 +81,9 @@ CREATE INDEX saga_node_event_saga ON saga_node_event(saga_id, id);
 -- index saga_unfinished on saga
 CREATE INDEX saga_unfinished ON saga(owner_msid) WHERE state IN ('running', 'unwinding');
 
+-- index service_offering_unique_name on service_offering
+CREATE UNIQUE INDEX service_offering_unique_name ON service_offering(unique_name);
+
 -- index service_provider_unique on physical_network_service_provider
 CREATE UNIQUE INDEX service_provider_unique ON physical_network_service_provider(physical_network_id, provider_name);
 
@@ -74,6 +92,13 @@ CREATE INDEX session_user ON session(user_id);
 
 -- index storage_pool_zone on storage_pool
 CREATE INDEX storage_pool_zone ON storage_pool(zone_id);
+
+-- index template_store_ref_pending on template_store_ref
+CREATE INDEX template_store_ref_pending ON template_store_ref(download_state)
+    WHERE download_state IN ('NOT_DOWNLOADED', 'DOWNLOAD_IN_PROGRESS');
+
+-- index template_store_ref_zone on template_store_ref
+CREATE INDEX template_store_ref_zone ON template_store_ref(zone_id, template_id);
 
 -- index traffic_type_unique on physical_network_traffic_type
 CREATE UNIQUE INDEX traffic_type_unique ON physical_network_traffic_type(physical_network_id, traffic_type);
@@ -86,6 +111,18 @@ CREATE INDEX users_username ON users(username);
 
 -- index vlan_zone on vlan
 CREATE INDEX vlan_zone ON vlan(zone_id);
+
+-- index vm_template_account on vm_template
+CREATE INDEX vm_template_account ON vm_template(account_id) WHERE removed IS NULL;
+
+-- index vpc_offering_live_name on vpc_offering
+CREATE UNIQUE INDEX vpc_offering_live_name ON vpc_offering(name) WHERE removed IS NULL;
+
+-- index vpc_offering_service_offering on vpc_offering_service
+CREATE INDEX vpc_offering_service_offering ON vpc_offering_service(vpc_offering_id);
+
+-- index vpc_offering_unique_name on vpc_offering
+CREATE UNIQUE INDEX vpc_offering_unique_name ON vpc_offering(unique_name);
 
 -- index zone_live_name on zone
 CREATE UNIQUE INDEX zone_live_name ON zone(name) WHERE removed IS NULL;
@@ -171,6 +208,46 @@ CREATE TABLE configuration (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL,
     updated TEXT NOT NULL
+);
+
+-- table disk_offering on disk_offering
+CREATE TABLE disk_offering (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    display_text TEXT NOT NULL,
+    unique_name TEXT,
+    disk_size_gb INTEGER NOT NULL,
+    customized BOOLEAN NOT NULL,
+    customized_iops BOOLEAN,
+    min_iops INTEGER,
+    max_iops INTEGER,
+    tags TEXT,
+    provisioning_type TEXT NOT NULL,
+    use_local_storage BOOLEAN NOT NULL,
+    display_offering BOOLEAN NOT NULL,
+    cache_mode TEXT NOT NULL,
+    hypervisor_snapshot_reserve INTEGER,
+    bytes_read_rate INTEGER,
+    bytes_read_rate_max INTEGER,
+    bytes_read_rate_max_length INTEGER,
+    bytes_write_rate INTEGER,
+    bytes_write_rate_max INTEGER,
+    bytes_write_rate_max_length INTEGER,
+    iops_read_rate INTEGER,
+    iops_read_rate_max INTEGER,
+    iops_read_rate_max_length INTEGER,
+    iops_write_rate INTEGER,
+    iops_write_rate_max INTEGER,
+    iops_write_rate_max_length INTEGER,
+    encrypt BOOLEAN NOT NULL,
+    disk_size_strictness BOOLEAN NOT NULL,
+    compute_only BOOLEAN NOT NULL,
+    state TEXT NOT NULL,
+    sort_key INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
 );
 
 -- table domain on domain
@@ -284,6 +361,13 @@ CREATE TABLE image_store (
     removed TEXT
 );
 
+-- table launch_permission on launch_permission
+CREATE TABLE launch_permission (
+    template_id INTEGER NOT NULL REFERENCES vm_template(id),
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    PRIMARY KEY (template_id, account_id)
+);
+
 -- table mshost on mshost
 CREATE TABLE mshost (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -293,6 +377,69 @@ CREATE TABLE mshost (
     started TEXT NOT NULL,
     last_heartbeat TEXT NOT NULL,
     state TEXT NOT NULL
+);
+
+-- table network_offering on network_offering
+CREATE TABLE network_offering (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    display_text TEXT NOT NULL,
+    unique_name TEXT,
+    traffic_type TEXT NOT NULL,
+    guest_type TEXT,
+    availability TEXT NOT NULL,
+    state TEXT NOT NULL,
+    is_default BOOLEAN NOT NULL,
+    system_only BOOLEAN NOT NULL,
+    specify_vlan BOOLEAN NOT NULL,
+    specify_ip_ranges BOOLEAN NOT NULL,
+    conserve_mode BOOLEAN NOT NULL,
+    egress_default_policy BOOLEAN NOT NULL,
+    is_persistent BOOLEAN NOT NULL,
+    for_vpc BOOLEAN NOT NULL,
+    network_rate INTEGER,
+    tags TEXT,
+    service_offering_id INTEGER REFERENCES service_offering(id),
+    dedicated_lb BOOLEAN NOT NULL,
+    elastic_lb BOOLEAN NOT NULL,
+    inline_lb BOOLEAN NOT NULL,
+    public_lb BOOLEAN NOT NULL,
+    internal_lb BOOLEAN NOT NULL,
+    shared_source_nat BOOLEAN NOT NULL,
+    redundant_router BOOLEAN NOT NULL,
+    elastic_ip BOOLEAN NOT NULL,
+    associate_public_ip BOOLEAN NOT NULL,
+    max_connections INTEGER,
+    keep_alive BOOLEAN NOT NULL,
+    sort_key INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- table network_offering_service on network_offering_service
+CREATE TABLE network_offering_service (
+    network_offering_id INTEGER NOT NULL REFERENCES network_offering(id),
+    service TEXT NOT NULL,
+    -- NULL: the service is offered without a chosen provider.
+    provider TEXT
+);
+
+-- table offering_domain on offering_domain
+CREATE TABLE offering_domain (
+    kind TEXT NOT NULL,
+    offering_id INTEGER NOT NULL,
+    domain_id INTEGER NOT NULL REFERENCES domain(id),
+    PRIMARY KEY (kind, offering_id, domain_id)
+);
+
+-- table offering_zone on offering_zone
+CREATE TABLE offering_zone (
+    kind TEXT NOT NULL,
+    offering_id INTEGER NOT NULL,
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    PRIMARY KEY (kind, offering_id, zone_id)
 );
 
 -- table physical_network on physical_network
@@ -441,6 +588,39 @@ CREATE TABLE saga_node_event (
     created TEXT NOT NULL
 );
 
+-- table service_offering on service_offering
+CREATE TABLE service_offering (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    display_text TEXT NOT NULL,
+    unique_name TEXT,
+    cpu INTEGER,
+    speed INTEGER,
+    ram_size INTEGER,
+    min_cpu INTEGER,
+    max_cpu INTEGER,
+    min_memory INTEGER,
+    max_memory INTEGER,
+    customized BOOLEAN NOT NULL,
+    offer_ha BOOLEAN NOT NULL,
+    limit_cpu_use BOOLEAN NOT NULL,
+    is_volatile BOOLEAN NOT NULL,
+    host_tags TEXT,
+    network_rate INTEGER,
+    system_use BOOLEAN NOT NULL,
+    vm_type TEXT,
+    default_use BOOLEAN NOT NULL,
+    dynamic_scaling_enabled BOOLEAN NOT NULL,
+    disk_offering_strictness BOOLEAN NOT NULL,
+    disk_offering_id INTEGER NOT NULL REFERENCES disk_offering(id),
+    state TEXT NOT NULL,
+    sort_key INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
 -- table session on session
 CREATE TABLE session (
     id TEXT PRIMARY KEY,
@@ -482,6 +662,33 @@ CREATE TABLE storage_pool_tag (
     pool_id INTEGER NOT NULL REFERENCES storage_pool(id),
     tag TEXT NOT NULL,
     PRIMARY KEY (pool_id, tag)
+);
+
+-- table template_store_ref on template_store_ref
+CREATE TABLE template_store_ref (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    template_id INTEGER NOT NULL REFERENCES vm_template(id),
+    store_id INTEGER NOT NULL REFERENCES image_store(id),
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    -- Simulator zones: nothing is fetched, progress is simulated.
+    simulated BOOLEAN NOT NULL,
+    -- NOT_DOWNLOADED, DOWNLOAD_IN_PROGRESS, DOWNLOADED, DOWNLOAD_ERROR, NOT_UPLOADED,
+    -- UPLOAD_IN_PROGRESS, UPLOAD_ERROR, ABANDONED
+    download_state TEXT NOT NULL,
+    download_pct INTEGER NOT NULL,
+    error_str TEXT,
+    -- Where the bytes come from: the registration URL, or the ref id of a copy source.
+    source_url TEXT,
+    source_ref_id INTEGER,
+    install_path TEXT,
+    size BIGINT,
+    physical_size BIGINT,
+    -- The server working on it; NULL when nobody is.
+    owner_msid TEXT,
+    attempts INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    UNIQUE (template_id, store_id)
 );
 
 -- table users on users
@@ -538,6 +745,67 @@ CREATE TABLE vlan (
     domain_id INTEGER REFERENCES domain(id),
     created TEXT NOT NULL,
     removed TEXT
+);
+
+-- table vm_template on vm_template
+CREATE TABLE vm_template (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    display_text TEXT NOT NULL,
+    -- USER, BUILTIN, SYSTEM, ROUTING, PERHOST
+    template_type TEXT NOT NULL,
+    -- QCOW2, RAW, VHD, OVA, VMDK, ISO
+    format TEXT NOT NULL,
+    -- Canonical hypervisor name; "None" for ISOs.
+    hypervisor TEXT NOT NULL,
+    guest_os_id INTEGER NOT NULL REFERENCES guest_os(id),
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    domain_id INTEGER NOT NULL REFERENCES domain(id),
+    url TEXT,
+    checksum TEXT,
+    is_public BOOLEAN NOT NULL,
+    featured BOOLEAN NOT NULL,
+    extractable BOOLEAN NOT NULL,
+    password_enabled BOOLEAN NOT NULL,
+    sshkey_enabled BOOLEAN NOT NULL,
+    bootable BOOLEAN NOT NULL,
+    requires_hvm BOOLEAN NOT NULL,
+    dynamically_scalable BOOLEAN NOT NULL,
+    cross_zones BOOLEAN NOT NULL,
+    bits INTEGER NOT NULL,
+    arch TEXT NOT NULL,
+    template_tag TEXT,
+    sort_key INTEGER NOT NULL,
+    source_template_id INTEGER REFERENCES vm_template(id),
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count BIGINT NOT NULL DEFAULT 0
+);
+
+-- table vpc_offering on vpc_offering
+CREATE TABLE vpc_offering (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    display_text TEXT NOT NULL,
+    unique_name TEXT,
+    state TEXT NOT NULL,
+    is_default BOOLEAN NOT NULL,
+    service_offering_id INTEGER REFERENCES service_offering(id),
+    redundant_router BOOLEAN NOT NULL,
+    sort_key INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- table vpc_offering_service on vpc_offering_service
+CREATE TABLE vpc_offering_service (
+    vpc_offering_id INTEGER NOT NULL REFERENCES vpc_offering(id),
+    service TEXT NOT NULL,
+    -- NULL: the service is offered without a chosen provider.
+    provider TEXT
 );
 
 -- table zone on zone

@@ -19,6 +19,7 @@ mod integration_port;
 mod inventory;
 mod jobs;
 mod networks;
+mod offerings;
 mod quickstart;
 mod simulator;
 mod storage;
