@@ -26,6 +26,9 @@ use crate::storage::{self, Storage};
 use crate::vm;
 use crate::xml::{self, DiskBus, DomainParams, ResolvedDisk, ResolvedNic};
 
+/// How often `StopVm` presses the ACPI power button again while waiting.
+const ACPI_REPEAT: Duration = Duration::from_secs(5);
+
 /// How the driver is set up (from `strato agent --driver kvm` flags).
 #[derive(Debug, Clone)]
 pub struct KvmConfig {
@@ -617,12 +620,22 @@ impl Inner {
                 .call(move |c| vm::request_shutdown(c, &n))
                 .await?;
             if asked {
-                let deadline = Instant::now() + self.config.stop_timeout;
-                while Instant::now() < deadline {
+                let started = Instant::now();
+                let mut pressed = started;
+                while started.elapsed() < self.config.stop_timeout {
                     tokio::time::sleep(Duration::from_millis(250)).await;
                     let n = name.to_owned();
                     if self.libvirt.call(move |c| vm::state(c, &n)).await? != PowerState::Running {
                         break;
+                    }
+                    // A guest still booting may not listen to the button yet: press it
+                    // again now and then.
+                    if pressed.elapsed() >= ACPI_REPEAT {
+                        pressed = Instant::now();
+                        let n = name.to_owned();
+                        self.libvirt
+                            .call(move |c| vm::request_shutdown(c, &n))
+                            .await?;
                     }
                 }
             }

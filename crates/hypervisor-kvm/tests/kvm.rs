@@ -416,6 +416,33 @@ async fn boots_the_small_template_and_manages_its_life() {
     )
     .await;
 
+    // Reboot: the guest comes up a second time in the same QEMU (the log goes on).
+    let started = Instant::now();
+    call(
+        &driver,
+        &guid,
+        Command::RebootVm {
+            name: vm_name.clone(),
+        },
+    )
+    .await;
+    let mut rebooted = false;
+    while started.elapsed() < Duration::from_secs(90) {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.matches(PROBE_MARKER).count() >= 2 {
+            rebooted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(rebooted, "no second {PROBE_MARKER} after RebootVm");
+    eprintln!(
+        "RebootVm: up again after {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let quiet = tokio::time::timeout(Duration::from_secs(1), events.recv()).await;
+    assert!(quiet.is_err(), "our own reboot is no event: {quiet:?}");
+
     // Stop: ACPI power button, the guest powers itself off.
     let started = Instant::now();
     call(
@@ -432,10 +459,16 @@ async fn boots_the_small_template_and_manages_its_life() {
         started.elapsed().as_secs_f64()
     );
     assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "the guest powered itself off (no destroy after the 30 s timeout)"
+    );
+    assert!(
         std::fs::read_to_string(&log)
             .unwrap_or_default()
-            .contains("STRATO-GUEST-POWEROFF"),
-        "the guest saw the power button"
+            .matches("STRATO-GUEST-POWEROFF")
+            .count()
+            >= 2,
+        "the guest saw the power button (once for the reboot, once for the stop)"
     );
     let AnswerData::VmStates { vms } = call(
         &driver,
