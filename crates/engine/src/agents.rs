@@ -90,24 +90,7 @@ impl AgentManager {
 
 /// Loads (creating on first start) the agent registration token.
 pub async fn load_token(engine: &Engine) -> Result<(), ApiError> {
-    let mut db = engine.store.acquire().await?;
-    let stored = db
-        .c()
-        .config_values()
-        .await?
-        .into_iter()
-        .find(|(k, _)| k == TOKEN_KEY)
-        .map(|(_, v)| v);
-    let token = match stored {
-        Some(t) => t,
-        None => {
-            let t = secrets::session_key();
-            db.c()
-                .set_config(TOKEN_KEY, &t, strato_schema::now())
-                .await?;
-            t
-        }
-    };
+    let token = secrets::stored(&engine.store, TOKEN_KEY).await?;
     if let Ok(mut slot) = engine.agents.token.write() {
         *slot = token;
     }

@@ -106,6 +106,7 @@ async fn housekeeping(engine: &Engine) -> Result<(), ApiError> {
     let mut db = engine.store.acquire().await?;
     db.c().heartbeat_mshost(&engine.msid, now).await?;
     fail_orphans(engine).await?;
+    crate::sagas::recover(engine).await?;
     let idle = now - chrono::Duration::seconds(engine.settings.session_timeout_secs());
     db.c().expire_sessions(idle).await?;
     engine.settings.reload(&engine.store).await
@@ -189,6 +190,15 @@ async fn run_job(engine: &Engine, id: i64) -> Result<(), ApiError> {
         return Ok(());
     };
     let outcome = execute_job(engine, &job).await;
+    complete(engine, id, outcome).await
+}
+
+/// Stores a job's outcome (the job must be owned by this server).
+pub async fn complete(
+    engine: &Engine,
+    id: i64,
+    outcome: Result<Reply, ApiError>,
+) -> Result<(), ApiError> {
     let (status, code) = match &outcome {
         Ok(_) => (STATUS_SUCCEEDED, 0),
         Err(e) => (STATUS_FAILED, i64::from(e.code.as_u16())),

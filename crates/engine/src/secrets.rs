@@ -22,6 +22,28 @@ pub fn session_key() -> String {
     URL_SAFE_NO_PAD.encode(random::<20>())
 }
 
+/// A server-wide secret kept in `configuration` under `key` (a name that is not a
+/// CloudStack setting, so it is never listed); made on first use.
+pub async fn stored(
+    store: &strato_schema::Store,
+    key: &str,
+) -> Result<String, strato_common::ApiError> {
+    let mut db = store.acquire().await?;
+    let found = db
+        .c()
+        .config_values()
+        .await?
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v);
+    if let Some(v) = found {
+        return Ok(v);
+    }
+    let v = session_key();
+    db.c().set_config(key, &v, strato_schema::now()).await?;
+    Ok(v)
+}
+
 /// A JSESSIONID: 16 random bytes in upper-case hex.
 pub fn session_id() -> String {
     random::<16>().iter().map(|b| format!("{b:02X}")).collect()

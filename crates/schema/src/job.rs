@@ -191,6 +191,7 @@ impl Conn<'_> {
     }
 
     /// Fails every pending job claimed by a server that is no longer alive.
+    /// Jobs whose saga is unfinished are left to saga recovery, which completes them.
     pub async fn fail_orphaned_jobs(
         &mut self,
         live_since: DateTime<Utc>,
@@ -200,7 +201,9 @@ impl Conn<'_> {
         const SQL: &str = "UPDATE async_job SET status = 2, result_code = 530, result = $1, \
              completed = $2, update_count = update_count + 1 \
              WHERE status = 0 AND owner_msid IS NOT NULL AND owner_msid NOT IN \
-             (SELECT uuid FROM mshost WHERE state = 'Up' AND last_heartbeat >= $3)";
+             (SELECT uuid FROM mshost WHERE state = 'Up' AND last_heartbeat >= $3) \
+             AND id NOT IN (SELECT job_id FROM saga WHERE job_id IS NOT NULL \
+                 AND state IN ('running', 'unwinding'))";
         Ok(on_conn!(self, |c| sqlx::query(SQL)
             .bind(result)
             .bind(now)

@@ -78,6 +78,15 @@ impl Sql {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// This statement as a sub-query: `before` + it + `after`, keeping its bound values
+    /// (so more conditions may follow).
+    pub fn nested(&self, before: &str, after: &str) -> Sql {
+        Sql {
+            text: format!("{before}{}{after}", self.text),
+            binds: self.binds.clone(),
+        }
+    }
 }
 
 macro_rules! bound {

@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod cookies;
+pub mod extract;
 pub mod start;
+pub mod upload;
 
 pub use start::{AgentTls, RunningServer, ServerConfig, start};

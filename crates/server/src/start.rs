@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use strato_common::ApiError;
-use strato_engine::{Engine, agents, bootstrap, jobs};
+use strato_engine::{Engine, agents, bootstrap, images, jobs, sagas};
 use strato_schema::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -85,7 +85,13 @@ pub fn router(state: Shared) -> Router {
         .route("/client/api", get(api::handle).post(api::handle))
         .route("/client/api/", get(api::handle).post(api::handle))
         .route("/client/api/openapi.json", get(openapi))
+        .route("/client/extract/{token}/{file}", get(crate::extract::serve))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Uploads stream to disk and are bounded by max.template.iso.size instead.
+        .route(
+            "/upload/{uuid}",
+            axum::routing::post(crate::upload::receive).layer(DefaultBodyLimit::disable()),
+        )
         .with_state(state)
 }
 
@@ -110,6 +116,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
     let engine = Engine::start(store).await?;
     jobs::fail_orphans(&engine).await?;
     agents::load_token(&engine).await?;
+    images::extract::load_secret(&engine).await?;
     let cancel = CancellationToken::new();
     let mut tasks = jobs::start_background(&engine);
     let mut agent_addr = None;
@@ -133,12 +140,17 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
         )));
     }
     agents::restore_simulated(&engine).await?;
+    // After the hosts are back: recovered sagas talk to them.
+    sagas::recover(&engine).await?;
+    tasks.push(strato_engine::vms::destroy::start_expunger(&engine));
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| ApiError::internal(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    engine.images.set_public_base(public_base(addr));
+    tasks.push(images::start(&engine));
     tasks.push(serve(
         listener,
         router(Arc::new(AppState {
@@ -176,6 +188,15 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
         cancel,
         tasks,
     })
+}
+
+/// `http://host:port` of the API listener; a wildcard address is named by host name.
+fn public_base(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://{}:{}", strato_engine::hostname(), addr.port())
+    } else {
+        format!("http://{addr}")
+    }
 }
 
 fn serve(

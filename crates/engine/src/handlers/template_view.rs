@@ -119,6 +119,7 @@ async fn list(ctx: Ctx, args: Args, kind: Kind, filter: &str) -> Result<Reply, A
     for t in &rows {
         details.insert(t.id, c.details_of_resource(DETAIL_TYPE, t.id).await?);
     }
+    let tags = super::tags::tags_of(&mut c, super::tags::template_type(kind), &ids).await?;
     let by_id: HashMap<i64, &TemplateRow> = rows.iter().map(|t| (t.id, t)).collect();
     let items = pairs
         .iter()
@@ -128,7 +129,13 @@ async fn list(ctx: Ctx, args: Args, kind: Kind, filter: &str) -> Result<Reply, A
                 .iter()
                 .filter(|r| r.template_id == p.template_id && r.zone_id == p.zone_id)
                 .collect();
-            Some(entry(kind, t, &zone_refs, details.get(&t.id)))
+            Some(entry(
+                kind,
+                t,
+                &zone_refs,
+                details.get(&t.id),
+                tags.get(&t.id),
+            ))
         })
         .collect();
     Ok(Reply::list(usize::try_from(total).unwrap_or(0), items))
@@ -214,6 +221,7 @@ pub async fn template_entries(
 ) -> Result<Vec<Obj>, ApiError> {
     let rows = c.templates_by_ids(ids).await?;
     let refs = c.template_refs(ids).await?;
+    let tags = super::tags::tags_of(c, super::tags::template_type(kind), ids).await?;
     let mut out = Vec::new();
     for t in &rows {
         let details = c.details_of_resource(DETAIL_TYPE, t.id).await?;
@@ -228,7 +236,7 @@ pub async fn template_entries(
                 .iter()
                 .filter(|r| r.template_id == t.id && r.zone_id == z)
                 .collect();
-            out.push(entry(kind, t, &zone_refs, Some(&details)));
+            out.push(entry(kind, t, &zone_refs, Some(&details), tags.get(&t.id)));
         }
     }
     Ok(out)
@@ -258,6 +266,7 @@ fn entry(
     t: &TemplateRow,
     refs: &[&TemplateRefRow],
     details: Option<&Vec<(String, String)>>,
+    tags: Option<&Vec<Obj>>,
 ) -> Obj {
     // A zone with several stores shows its best copy: ready before in progress.
     let best = refs
@@ -324,7 +333,7 @@ fn entry(
         .opt_str("templatetag", t.template_tag.clone())
         .opt_str("sourcetemplateid", t.source_template_uuid.clone())
         .bool("hasannotations", false);
-    o.node("tags", Node::Objs(Vec::new()))
+    o.node("tags", Node::Objs(tags.cloned().unwrap_or_default()))
 }
 
 fn download_detail(r: &TemplateRefRow) -> Obj {

@@ -487,6 +487,7 @@ async fn delete(ctx: Ctx, args: Args, kind: Kind) -> Result<Reply, ApiError> {
     }
     if doomed.len() == refs.len() {
         c.remove_template(t.id, strato_schema::now()).await?;
+        super::tags::delete_tags_of(&mut c, super::tags::template_type(kind), t.id).await?;
     }
     db.commit().await?;
     // Files go after the rows: a crash in between leaves an orphan file, never a row

@@ -1,0 +1,55 @@
+//! Virtual machines: placement, the deploy/start/stop/expunge sagas, the commands that
+//! run them, and the response objects.
+
+pub mod deploy;
+pub mod destroy;
+pub mod host_ops;
+pub mod planner;
+pub mod power;
+pub mod view;
+
+use strato_api::params::Args;
+use strato_common::ApiError;
+use strato_schema::Conn;
+use strato_schema::vm::VmRow;
+
+use crate::access;
+use crate::caller::Caller;
+use crate::sagas::Sagas;
+
+/// Every VM saga this server can run and resume.
+pub fn register_sagas(s: &mut Sagas) -> Result<(), ApiError> {
+    s.add::<deploy::DeployVm>()?;
+    s.add::<deploy::DeployStoppedVm>()?;
+    s.add::<power::StartVm>()?;
+    s.add::<power::StopVm>()?;
+    s.add::<destroy::ExpungeVm>()?;
+    Ok(())
+}
+
+/// The VM named by `id`, if the caller may act on it (its owner, or an admin above).
+pub async fn vm_by_param(
+    c: &mut Conn<'_>,
+    caller: &Caller,
+    args: &Args,
+) -> Result<VmRow, ApiError> {
+    let id = args.required_str("id")?;
+    let vm = c
+        .vm_by_uuid(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("id", id, "virtual machine"))?;
+    let owner = c
+        .account_by_id(vm.account_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("the VM's owner is gone"))?;
+    access::check_account(caller, &owner)?;
+    Ok(vm)
+}
+
+/// CloudStack's answer to an operation the VM's state does not allow.
+pub fn bad_state(vm: &VmRow, what: &str) -> ApiError {
+    ApiError::param(format!(
+        "Unable to {what} VM {} in state {}",
+        vm.uuid, vm.state
+    ))
+}

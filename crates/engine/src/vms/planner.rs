@@ -1,0 +1,223 @@
+//! Placement: CloudStack's deployment planners and allocators. Candidates are ordered
+//! by `vm.allocation.algorithm` (firstfit, random, userdispersing,
+//! userconcentratedpodfirst), clusters above their allocated-capacity disable
+//! thresholds are skipped, and the host is taken with one conditional UPDATE per
+//! candidate, so concurrent deploys never overcommit: the first candidate whose
+//! capacity still fits wins, the others are tried next.
+
+use std::collections::HashMap;
+
+use strato_common::{ApiError, ErrorCode};
+use strato_schema::Conn;
+use strato_schema::placement::{HostCandidate, PlacementFilter, PoolCandidate};
+
+use crate::Engine;
+
+/// What a VM needs.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub filter: PlacementFilter,
+    pub account_id: i64,
+    pub cpu_mhz: i64,
+    pub ram_bytes: i64,
+    /// Bytes of primary storage for the root volume.
+    pub disk_bytes: i64,
+    /// Local storage (the offering's storage type) instead of shared pools.
+    pub local_storage: bool,
+}
+
+/// Where the VM goes; its capacity there is already reserved.
+#[derive(Clone, Debug)]
+pub struct Placement {
+    pub host: HostCandidate,
+    pub pool: PoolCandidate,
+}
+
+/// CloudStack's InsufficientServerCapacityException.
+const NO_SERVER: i32 = 4335;
+/// CloudStack's InsufficientStorageCapacityException.
+const NO_STORAGE: i32 = 4340;
+
+/// CloudStack's error when no host or pool has room (533).
+pub fn insufficient(cs_code: i32, what: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::InsufficientCapacity,
+        Some(cs_code),
+        format!("Unable to create a deployment for the VM: {what}"),
+    )
+}
+
+struct Factors {
+    cpu: f64,
+    ram: f64,
+    storage: f64,
+    cpu_threshold: f64,
+    ram_threshold: f64,
+}
+
+fn factors(engine: &Engine) -> Factors {
+    let s = &engine.settings;
+    Factors {
+        cpu: s.f64("cpu.overprovisioning.factor").max(0.1),
+        ram: s.f64("mem.overprovisioning.factor").max(0.1),
+        storage: s.f64("storage.overprovisioning.factor").max(0.1),
+        cpu_threshold: s.f64("cluster.cpu.allocated.capacity.disablethreshold"),
+        ram_threshold: s.f64("cluster.memory.allocated.capacity.disablethreshold"),
+    }
+}
+
+/// Picks a host and a pool and reserves the VM's capacity on both, inside the
+/// caller's transaction. Reserving again for the same VM keeps its host.
+pub async fn reserve(
+    c: &mut Conn<'_>,
+    engine: &Engine,
+    instance_id: i64,
+    req: &Request,
+) -> Result<Placement, ApiError> {
+    let f = factors(engine);
+    let mut hosts = c.candidate_hosts(&req.filter).await?;
+    if hosts.is_empty() {
+        return Err(insufficient(
+            NO_SERVER,
+            "no host is Up and enabled in the requested scope",
+        ));
+    }
+    let full = full_clusters(&hosts, req, &f);
+    hosts.retain(|h| h.cluster_id.is_none_or(|c| !full.contains(&c)));
+    order(c, engine, &mut hosts, req.account_id).await?;
+    let now = strato_schema::now();
+    let mut no_pool = false;
+    for host in hosts {
+        if !fits(&host, req, &f) {
+            continue;
+        }
+        let pools = c
+            .candidate_pools(
+                req.filter.zone_id,
+                host.cluster_id,
+                host.id,
+                req.local_storage,
+            )
+            .await?;
+        let Some(pool) = pools.into_iter().find(|p| {
+            p.allocated_bytes + req.disk_bytes <= (p.capacity_bytes as f64 * f.storage) as i64
+        }) else {
+            no_pool = true;
+            continue;
+        };
+        if !c
+            .reserve_host_capacity(
+                instance_id,
+                host.id,
+                req.cpu_mhz,
+                req.ram_bytes,
+                f.cpu,
+                f.ram,
+                now,
+            )
+            .await?
+        {
+            continue;
+        }
+        if !c
+            .reserve_pool_capacity(pool.id, req.disk_bytes, f.storage)
+            .await?
+        {
+            c.release_host_capacity(instance_id).await?;
+            no_pool = true;
+            continue;
+        }
+        return Ok(Placement { host, pool });
+    }
+    Err(if no_pool {
+        insufficient(NO_STORAGE, "no storage pool has room for the root volume")
+    } else {
+        insufficient(NO_SERVER, "no host has enough free CPU and memory")
+    })
+}
+
+/// Gives back a VM's host and pool capacity (no-op when it holds none).
+pub async fn release(
+    c: &mut Conn<'_>,
+    instance_id: i64,
+    pool: Option<(i64, i64)>,
+) -> Result<(), ApiError> {
+    c.release_host_capacity(instance_id).await?;
+    if let Some((pool_id, bytes)) = pool {
+        c.release_pool_capacity(pool_id, bytes).await?;
+    }
+    Ok(())
+}
+
+/// A pre-check that saves futile UPDATEs; the UPDATE itself is the real test.
+fn fits(h: &HostCandidate, req: &Request, f: &Factors) -> bool {
+    let cpu_total = (h.cpus * h.cpu_speed) as f64 * f.cpu;
+    let ram_total = h.ram as f64 * f.ram;
+    (h.cpu_used_mhz + req.cpu_mhz) as f64 <= cpu_total
+        && (h.ram_used_bytes + req.ram_bytes) as f64 <= ram_total
+}
+
+/// Clusters whose allocated CPU or memory, with this VM, would pass the disable
+/// thresholds.
+fn full_clusters(hosts: &[HostCandidate], req: &Request, f: &Factors) -> Vec<i64> {
+    let mut sums: HashMap<i64, (f64, f64, f64, f64)> = HashMap::new();
+    for h in hosts {
+        if let Some(c) = h.cluster_id {
+            let e = sums.entry(c).or_default();
+            e.0 += h.cpu_used_mhz as f64;
+            e.1 += (h.cpus * h.cpu_speed) as f64 * f.cpu;
+            e.2 += h.ram_used_bytes as f64;
+            e.3 += h.ram as f64 * f.ram;
+        }
+    }
+    sums.into_iter()
+        .filter(|(_, (cu, ct, ru, rt))| {
+            (*ct > 0.0 && (cu + req.cpu_mhz as f64) / ct > f.cpu_threshold)
+                || (*rt > 0.0 && (ru + req.ram_bytes as f64) / rt > f.ram_threshold)
+        })
+        .map(|(c, _)| c)
+        .collect()
+}
+
+/// Orders candidates as the configured planner would.
+async fn order(
+    c: &mut Conn<'_>,
+    engine: &Engine,
+    hosts: &mut [HostCandidate],
+    account_id: i64,
+) -> Result<(), ApiError> {
+    match engine.settings.get("vm.allocation.algorithm").as_str() {
+        "firstfit" | "firstfitleastconsumed" => {}
+        "userdispersing" => {
+            let per_host: HashMap<i64, i64> = c
+                .account_vms_per_host(account_id)
+                .await?
+                .into_iter()
+                .collect();
+            hosts.sort_by_key(|h| (per_host.get(&h.id).copied().unwrap_or(0), h.id));
+        }
+        "userconcentratedpodfirst" | "userconcentratedpodfirstfit" => {
+            let per_host: HashMap<i64, i64> = c
+                .account_vms_per_host(account_id)
+                .await?
+                .into_iter()
+                .collect();
+            let mut per_pod: HashMap<i64, i64> = HashMap::new();
+            for h in hosts.iter() {
+                if let Some(p) = h.pod_id {
+                    *per_pod.entry(p).or_default() += per_host.get(&h.id).copied().unwrap_or(0);
+                }
+            }
+            hosts.sort_by_key(|h| {
+                let in_pod = h.pod_id.and_then(|p| per_pod.get(&p)).copied().unwrap_or(0);
+                (std::cmp::Reverse(in_pod), h.id)
+            });
+        }
+        // "random" (CloudStack's default) and anything unknown: spread the load.
+        _ => {
+            use rand::seq::SliceRandom;
+            hosts.shuffle(&mut rand::rng());
+        }
+    }
+    Ok(())
+}
