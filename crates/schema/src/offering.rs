@@ -40,8 +40,9 @@ pub struct ScopeRow {
 pub struct ScopeFilter {
     /// Only offerings limited to this domain (by id).
     pub linked_domain: Option<i64>,
-    /// Only public offerings and those limited to a domain seen from `path`: that domain
-    /// or one above it, and with `below` also one under it.
+    /// Only public offerings and those limited to a live domain seen from `path`: that
+    /// domain or one above it, and with `below` also one under it. (A removed domain's
+    /// path may be reused by a new domain, which must not inherit its offerings.)
     pub visible_from: Option<Visibility>,
     /// Only offerings for every zone or limited to this zone (by id).
     pub zone_id: Option<i64>,
@@ -67,7 +68,7 @@ impl ScopeFilter {
             sql.push_bind(&format!("{of})"), [k()]);
             sql.push(" OR EXISTS (SELECT 1 FROM offering_domain od JOIN domain d ON d.id = od.domain_id WHERE ");
             sql.push_bind(
-                &format!("{of} AND (substr(?, 1, length(d.path)) = d.path"),
+                &format!("{of} AND d.removed IS NULL AND (substr(?, 1, length(d.path)) = d.path"),
                 [k(), Bind::Str(v.path.clone())],
             );
             if v.below {

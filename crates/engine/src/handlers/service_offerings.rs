@@ -11,6 +11,7 @@ use strato_schema::service_offering::{
     NewServiceOffering, ServiceOfferingFilter, ServiceOfferingRow,
 };
 
+use super::compute_sizing::{at_least, check_system, sizing, system_vm_type};
 use super::disk_offerings::state_filter;
 use super::disk_props::{clean_tags, given_param, local_storage, parse_props, props_fields};
 use super::offering_scope::{self as scope, Limits, ScopeNames};
@@ -18,14 +19,6 @@ use super::{check_name, concurrent_change, one_of};
 use crate::{Ctx, paging};
 
 const KIND: OfferingKind = OfferingKind::Service;
-
-/// System VM types a system offering can be for.
-pub const SYSTEM_VM_TYPES: &[&str] = &[
-    "domainrouter",
-    "consoleproxy",
-    "secondarystoragevm",
-    "internalloadbalancervm",
-];
 
 pub fn service_offering_obj(o: &ServiceOfferingRow, scopes: &ScopeNames) -> Obj {
     let opt_int = |obj: Obj, key: &str, v: Option<i64>| match v {
@@ -94,159 +87,6 @@ async fn offering_by_param(
     conn.service_offering_by_uuid(id)
         .await?
         .ok_or_else(|| ApiError::not_found("id", id, "compute offering"))
-}
-
-/// CPU, speed and memory: fixed, customized within bounds, or customized freely.
-#[derive(Default)]
-struct Sizing {
-    cpu: Option<i64>,
-    speed: Option<i64>,
-    memory: Option<i64>,
-    min_cpu: Option<i64>,
-    max_cpu: Option<i64>,
-    min_memory: Option<i64>,
-    max_memory: Option<i64>,
-    customized: bool,
-}
-
-pub fn at_least(param: &str, v: i64, min: i64, unit: &str) -> Result<i64, ApiError> {
-    if v < min {
-        return Err(ApiError::param(format!(
-            "Invalid value {v} for parameter {param}: give at least {min}{unit}"
-        )));
-    }
-    Ok(v)
-}
-
-const BOUNDS: [&str; 4] = ["mincpunumber", "maxcpunumber", "minmemory", "maxmemory"];
-
-/// Without `customized`, an offering is customized when neither cpunumber nor memory
-/// is given; a fixed one needs cpunumber, cpuspeed and memory.
-fn sizing(args: &Args) -> Result<Sizing, ApiError> {
-    let (cpu, speed, memory) = (
-        args.int("cpunumber"),
-        args.int("cpuspeed"),
-        args.int("memory"),
-    );
-    let customized = args
-        .bool("customized")
-        .unwrap_or(cpu.is_none() && memory.is_none());
-    if !customized {
-        if let Some(b) = BOUNDS.iter().find(|b| args.has(b)) {
-            return Err(ApiError::param(format!(
-                "Parameter {b} applies only to customized offerings (customized=true)"
-            )));
-        }
-        let need = |param: &str, v: Option<i64>| {
-            v.ok_or_else(|| {
-                ApiError::param(format!(
-                    "Parameter {param} is required for an offering that is not customized"
-                ))
-            })
-        };
-        return Ok(Sizing {
-            cpu: Some(at_least("cpunumber", need("cpunumber", cpu)?, 1, "")?),
-            speed: Some(at_least("cpuspeed", need("cpuspeed", speed)?, 0, " MHz")?),
-            memory: Some(at_least("memory", need("memory", memory)?, 32, " MiB")?),
-            ..Sizing::default()
-        });
-    }
-    if let Some(p) = [("cpunumber", cpu), ("memory", memory)]
-        .iter()
-        .find_map(|(p, v)| v.map(|_| *p))
-    {
-        return Err(ApiError::param(format!(
-            "Parameter {p} must not be given for a customized offering; use mincpunumber, \
-             maxcpunumber, minmemory and maxmemory to bound it"
-        )));
-    }
-    let given = BOUNDS.iter().filter(|b| args.has(b)).count() + usize::from(speed.is_some());
-    if given == 0 {
-        return Ok(Sizing {
-            customized: true,
-            ..Sizing::default()
-        });
-    }
-    if given != BOUNDS.len() + 1 {
-        return Err(ApiError::param(
-            "Parameters mincpunumber, maxcpunumber, minmemory, maxmemory and cpuspeed of a \
-             customized offering must be given all together or not at all",
-        ));
-    }
-    let bound = |p: &str, min: i64, unit: &str| at_least(p, args.int(p).unwrap_or(0), min, unit);
-    let (min_cpu, max_cpu) = (bound("mincpunumber", 1, "")?, bound("maxcpunumber", 1, "")?);
-    let (min_mem, max_mem) = (
-        bound("minmemory", 32, " MiB")?,
-        bound("maxmemory", 32, " MiB")?,
-    );
-    for (lo, hi, lo_name, hi_name) in [
-        (min_cpu, max_cpu, "mincpunumber", "maxcpunumber"),
-        (min_mem, max_mem, "minmemory", "maxmemory"),
-    ] {
-        if lo > hi {
-            return Err(ApiError::param(format!(
-                "Parameter {lo_name} ({lo}) must not exceed {hi_name} ({hi})"
-            )));
-        }
-    }
-    Ok(Sizing {
-        speed: Some(at_least("cpuspeed", speed.unwrap_or(0), 0, " MHz")?),
-        min_cpu: Some(min_cpu),
-        max_cpu: Some(max_cpu),
-        min_memory: Some(min_mem),
-        max_memory: Some(max_mem),
-        customized: true,
-        ..Sizing::default()
-    })
-}
-
-/// `systemvmtype` of a system offering (domainrouter when not given).
-fn system_vm_type(args: &Args, system: bool) -> Result<Option<&'static str>, ApiError> {
-    match (system, args.str("systemvmtype")) {
-        (false, None) => Ok(None),
-        (false, Some(_)) => Err(ApiError::param(
-            "Parameter systemvmtype applies only to system offerings (issystem=true)",
-        )),
-        (true, None) => Ok(Some("domainrouter")),
-        (true, Some(t)) => SYSTEM_VM_TYPES
-            .iter()
-            .find(|k| **k == t)
-            .copied()
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError::param(format!(
-                    "Invalid value {t} for parameter systemvmtype: expected one of {}",
-                    SYSTEM_VM_TYPES.join(", ")
-                ))
-            }),
-    }
-}
-
-/// Checks what a system offering may not have and where a network rate may be set.
-fn check_system(args: &Args, vm_type: Option<&str>, customized: bool) -> Result<(), ApiError> {
-    if vm_type.is_some() {
-        if customized {
-            return Err(ApiError::param(
-                "A system offering cannot be customized; give cpunumber, cpuspeed and memory",
-            ));
-        }
-        for p in ["customizediops", "hypervisorsnapshotreserve"] {
-            if args.has(p) {
-                return Err(ApiError::param(format!(
-                    "Parameter {p} does not apply to system offerings"
-                )));
-            }
-        }
-    }
-    if let Some(rate) = args.int("networkrate") {
-        if !matches!(vm_type, None | Some("domainrouter")) {
-            return Err(ApiError::param(
-                "Parameter networkrate applies only to user offerings and domainrouter system offerings",
-            ));
-        }
-        at_least("networkrate", rate, 0, " Mbit/s")?;
-    }
-    Ok(())
 }
 
 /// The root disk's offering: the one named by `diskofferingid`, or a new compute-only

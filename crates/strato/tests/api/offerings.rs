@@ -1107,6 +1107,31 @@ async fn domain_and_zone_limits_decide_who_sees_an_offering() {
         .await;
     assert!(public["serviceoffering"][0].get("domainid").is_none());
 
+    // A new domain that takes a removed domain's place does not inherit its offerings.
+    let temp = create_domain(&admin, "Temp", None).await;
+    admin
+        .ok(
+            "createDiskOffering",
+            &[
+                ("name", "temp-disk"),
+                ("disksize", "1"),
+                ("domainid", &temp),
+            ],
+        )
+        .await;
+    let job = admin.wait_job("deleteDomain", &[("id", &temp)]).await;
+    assert_eq!(job["jobstatus"], 1, "{job}");
+    let again = create_domain(&admin, "Temp", None).await;
+    let (temp_user, _) = new_account(&admin, "tempuser", Some(&again), "0").await;
+    let seen = names(
+        &temp_user.ok("listDiskOfferings", &[]).await,
+        "diskoffering",
+    );
+    assert!(
+        !seen.contains("temp-disk") && seen.contains("Small"),
+        "{seen:?}"
+    );
+
     // Zones: an offering limited to a zone is listed for that zone only.
     let z1 = create_zone(&admin, "Z1").await;
     let z2 = create_zone(&admin, "Z2").await;
@@ -1312,6 +1337,42 @@ async fn network_offerings_are_created_enabled_and_deleted() {
         .await;
     assert!(e.contains("Required"), "{e}");
 
+    // Capabilities given without a provider are kept as asked.
+    let p: Vec<(String, String)> = [
+        ("name", "no-provider"),
+        ("traffictype", "Guest"),
+        ("guestiptype", "Isolated"),
+        ("supportedservices", "Lb,SourceNat"),
+        ("servicecapabilitylist[0].service", "Lb"),
+        (
+            "servicecapabilitylist[0].capabilitytype",
+            "SupportedLBIsolation",
+        ),
+        ("servicecapabilitylist[0].capabilityvalue", "shared"),
+        ("servicecapabilitylist[1].service", "SourceNat"),
+        (
+            "servicecapabilitylist[1].capabilitytype",
+            "SupportedSourceNatTypes",
+        ),
+        ("servicecapabilitylist[1].capabilityvalue", "perzone"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let bare = admin.ok("createNetworkOffering", &refs(&p)).await["networkoffering"].clone();
+    assert_eq!(capability(&bare, "Lb", "SupportedLBIsolation"), "shared");
+    assert_eq!(
+        capability(&bare, "SourceNat", "SupportedSourceNatTypes"),
+        "perzone"
+    );
+    assert!(providers(&bare, "Lb").is_empty(), "{bare}");
+    // The virtual router balances per network only.
+    let mut p = p.clone();
+    p[0].1 = "vr-shared-lb".into();
+    p.extend(provider_params(&[("Lb", "VirtualRouter")]));
+    let e = admin.err("createNetworkOffering", &refs(&p), 431).await;
+    assert!(e.contains("SupportedLBIsolation"), "{e}");
+
     // A shared offering with security groups.
     let mut p = vec![
         ("name".to_string(), "shared-sg".to_string()),
@@ -1376,6 +1437,7 @@ async fn network_offerings_are_created_enabled_and_deleted() {
         names(&nat, "networkoffering"),
         BTreeSet::from([
             "isolated-vr".to_string(),
+            "no-provider".to_string(),
             "DefaultIsolatedNetworkOfferingWithSourceNatService".to_string()
         ])
     );
