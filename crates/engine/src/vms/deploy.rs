@@ -217,6 +217,9 @@ async fn reserve_capacity(ctx: &SagaCtx<DeployVm>) -> Result<Placed, ApiError> {
     let engine = ctx.context();
     let p = ctx.params();
     let id: i64 = ctx.lookup("create_records").map_err(|e| e.0)?;
+    let mut tx = engine.store.begin().await?;
+    let mut c = tx.c();
+    let root = root_volume(&mut c, ctx).await?;
     let req = planner::Request {
         filter: PlacementFilter {
             zone_id: p.zone_id,
@@ -230,11 +233,9 @@ async fn reserve_capacity(ctx: &SagaCtx<DeployVm>) -> Result<Placed, ApiError> {
         account_id: p.account_id,
         cpu_mhz: i64::from(p.cpus) * i64::from(p.cpu_speed),
         ram_bytes: p.memory_mb << 20,
-        disk_bytes: p.root_bytes,
+        root,
         local_storage: p.local_storage,
     };
-    let mut tx = engine.store.begin().await?;
-    let mut c = tx.c();
     let placed = planner::reserve(&mut c, engine, id, &req).await?;
     c.set_vm_host(
         id,
@@ -252,20 +253,31 @@ async fn reserve_capacity(ctx: &SagaCtx<DeployVm>) -> Result<Placed, ApiError> {
     })
 }
 
+/// The deploy's root volume as the planner sees it.
+async fn root_volume(
+    c: &mut Conn<'_>,
+    ctx: &SagaCtx<DeployVm>,
+) -> Result<planner::RootVolume, ApiError> {
+    let root_uuid: String = ctx.lookup("root_uuid").map_err(|e| e.0)?;
+    let v = c
+        .volume_by_uuid(&root_uuid)
+        .await?
+        .ok_or_else(|| ApiError::internal("the root volume record is gone"))?;
+    Ok(planner::RootVolume {
+        id: v.id,
+        pool_id: v.pool_id,
+        bytes: ctx.params().root_bytes,
+    })
+}
+
 async fn release_capacity(ctx: &SagaCtx<DeployVm>) -> Result<(), ApiError> {
     let engine = ctx.context();
     let id: i64 = ctx.lookup("create_records").map_err(|e| e.0)?;
-    let placed: Placed = ctx.lookup("reserve_capacity").map_err(|e| e.0)?;
     let mut tx = engine.store.begin().await?;
     let mut c = tx.c();
-    // The pool's share goes back once: only while the VM still holds its host share.
-    let holds = c.host_reservation_of(id).await?.is_some();
-    planner::release(
-        &mut c,
-        id,
-        holds.then_some((placed.pool_id, placed.pool_bytes)),
-    )
-    .await?;
+    let root = root_volume(&mut c, ctx).await?;
+    planner::release(&mut c, id).await?;
+    planner::unplace_volume(&mut c, root).await?;
     c.set_vm_host(id, None).await?;
     c.set_vm_state(id, &["Starting"], "Allocated").await?;
     tx.commit().await?;
@@ -298,7 +310,6 @@ async fn create_root_volume(ctx: &SagaCtx<DeployVm>) -> Result<String, ApiError>
         .volume_by_uuid(&root_uuid)
         .await?
         .ok_or_else(|| ApiError::internal("the root volume record is gone"))?;
-    c.set_volume_pool(vol.id, pool.id).await?;
     c.volume_ready(vol.id, &path, size).await?;
     Ok(path)
 }
@@ -314,11 +325,15 @@ async fn delete_root_volume(ctx: &SagaCtx<DeployVm>) -> Result<(), ApiError> {
         Command::DeleteVolume {
             volume: strato_agent_proto::VolumeRef {
                 pool_uuid: pool.uuid,
-                volume_uuid: root_uuid,
+                volume_uuid: root_uuid.clone(),
             },
         },
     )
     .await?;
+    let mut db = engine.store.acquire().await?;
+    if let Some(v) = db.c().volume_by_uuid(&root_uuid).await? {
+        db.c().volume_not_created(v.id).await?;
+    }
     Ok(())
 }
 
@@ -381,8 +396,9 @@ pub async fn deploy_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
     }
 }
 
-/// Resolves and checks every parameter; nothing is written.
-async fn check(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<DeployParams, ApiError> {
+/// Resolves and checks every parameter; nothing is written. Public for the saga
+/// tests, which run the deploy saga with injected failures.
+pub async fn check(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<DeployParams, ApiError> {
     let caller = &ctx.caller;
     let owner = match args.str("account") {
         Some(name) => {

@@ -105,7 +105,7 @@ async fn remove_records(ctx: &SagaCtx<ExpungeVm>) -> Result<(), ApiError> {
         }
         c.remove_volume(v.id, now).await?;
     }
-    planner::release(&mut c, id, None).await?;
+    planner::release(&mut c, id).await?;
     c.remove_vm(id, now).await?;
     tx.commit().await?;
     Ok(())

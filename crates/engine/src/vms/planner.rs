@@ -20,10 +20,18 @@ pub struct Request {
     pub account_id: i64,
     pub cpu_mhz: i64,
     pub ram_bytes: i64,
-    /// Bytes of primary storage for the root volume.
-    pub disk_bytes: i64,
+    /// The root volume: placed on a pool already, or to be placed (its bytes reserved
+    /// on the chosen pool in the same transaction).
+    pub root: RootVolume,
     /// Local storage (the offering's storage type) instead of shared pools.
     pub local_storage: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RootVolume {
+    pub id: i64,
+    pub pool_id: Option<i64>,
+    pub bytes: i64,
 }
 
 /// Where the VM goes; its capacity there is already reserved.
@@ -99,9 +107,14 @@ pub async fn reserve(
                 req.local_storage,
             )
             .await?;
-        let Some(pool) = pools.into_iter().find(|p| {
-            p.allocated_bytes + req.disk_bytes <= (p.capacity_bytes as f64 * f.storage) as i64
-        }) else {
+        let pool = match req.root.pool_id {
+            // A volume that exists stays on its pool: the host must reach it.
+            Some(placed) => pools.into_iter().find(|p| p.id == placed),
+            None => pools.into_iter().find(|p| {
+                p.allocated_bytes + req.root.bytes <= (p.capacity_bytes as f64 * f.storage) as i64
+            }),
+        };
+        let Some(pool) = pool else {
             no_pool = true;
             continue;
         };
@@ -119,10 +132,7 @@ pub async fn reserve(
         {
             continue;
         }
-        if !c
-            .reserve_pool_capacity(pool.id, req.disk_bytes, f.storage)
-            .await?
-        {
+        if req.root.pool_id.is_none() && !place_volume(c, req.root, pool.id, f.storage).await? {
             c.release_host_capacity(instance_id).await?;
             no_pool = true;
             continue;
@@ -136,16 +146,35 @@ pub async fn reserve(
     })
 }
 
-/// Gives back a VM's host and pool capacity (no-op when it holds none).
-pub async fn release(
+/// Puts a volume on a pool, taking its bytes there, once: a volume placed already
+/// (a replayed step) keeps its pool and takes nothing more.
+async fn place_volume(
     c: &mut Conn<'_>,
-    instance_id: i64,
-    pool: Option<(i64, i64)>,
-) -> Result<(), ApiError> {
-    c.release_host_capacity(instance_id).await?;
-    if let Some((pool_id, bytes)) = pool {
-        c.release_pool_capacity(pool_id, bytes).await?;
+    root: RootVolume,
+    pool_id: i64,
+    factor: f64,
+) -> Result<bool, ApiError> {
+    if !c.reserve_pool_capacity(pool_id, root.bytes, factor).await? {
+        return Ok(false);
     }
+    if !c.place_volume(root.id, pool_id).await? {
+        c.release_pool_capacity(pool_id, root.bytes).await?;
+    }
+    Ok(true)
+}
+
+/// Takes a volume that was placed but never created off its pool, giving the bytes
+/// back (no-op when it is not placed or already created).
+pub async fn unplace_volume(c: &mut Conn<'_>, root: RootVolume) -> Result<(), ApiError> {
+    if let Some(pool) = c.unplace_volume(root.id).await? {
+        c.release_pool_capacity(pool, root.bytes).await?;
+    }
+    Ok(())
+}
+
+/// Gives back what a VM holds on its host (no-op when it holds nothing).
+pub async fn release(c: &mut Conn<'_>, instance_id: i64) -> Result<(), ApiError> {
+    c.release_host_capacity(instance_id).await?;
     Ok(())
 }
 

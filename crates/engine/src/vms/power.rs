@@ -64,8 +64,6 @@ pub struct Started {
     pub host_id: i64,
     pub host_guid: String,
     pub pool_id: i64,
-    /// Root volume bytes taken on the pool (0 when the volume already existed).
-    pub pool_bytes: i64,
 }
 
 pub struct StartVm;
@@ -126,12 +124,7 @@ async fn reserve_capacity(ctx: &SagaCtx<StartVm>) -> Result<Started, ApiError> {
         .vm_by_id(id)
         .await?
         .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
-    let root = c
-        .volumes_of_vms(&[id])
-        .await?
-        .into_iter()
-        .find(|v| v.volume_type == "ROOT")
-        .ok_or_else(|| ApiError::internal("the VM has no root volume"))?;
+    let root = root_volume(&mut c, id).await?;
     let offering = c.service_offering_by_id(vm.service_offering_id).await?;
     let req = planner::Request {
         filter: PlacementFilter {
@@ -154,33 +147,10 @@ async fn reserve_capacity(ctx: &SagaCtx<StartVm>) -> Result<Started, ApiError> {
         account_id: vm.account_id,
         cpu_mhz: i64::from(vm.cpus) * i64::from(vm.cpu_speed),
         ram_bytes: vm.memory_mb << 20,
-        disk_bytes: if root.pool_id.is_some() { 0 } else { root.size },
+        root,
         local_storage: offering.is_some_and(|o| o.disk.use_local_storage),
     };
     let placed = planner::reserve(&mut c, engine, id, &req).await?;
-    // A volume that exists stays on its pool: the host must reach it.
-    let pool_id = match root.pool_id {
-        Some(p) => {
-            let reachable = c
-                .candidate_pools(vm.zone_id, placed.host.cluster_id, placed.host.id, false)
-                .await?
-                .iter()
-                .chain(
-                    c.candidate_pools(vm.zone_id, placed.host.cluster_id, placed.host.id, true)
-                        .await?
-                        .iter(),
-                )
-                .any(|x| x.id == p);
-            if !reachable {
-                return Err(planner::insufficient(
-                    4335,
-                    "the host cannot reach the storage pool of the VM's root volume",
-                ));
-            }
-            p
-        }
-        None => placed.pool.id,
-    };
     c.set_vm_host(
         id,
         Some((placed.host.id, placed.host.pod_id, placed.host.cluster_id)),
@@ -190,20 +160,36 @@ async fn reserve_capacity(ctx: &SagaCtx<StartVm>) -> Result<Started, ApiError> {
     Ok(Started {
         host_id: placed.host.id,
         host_guid: placed.host.guid,
-        pool_id,
-        pool_bytes: req.disk_bytes,
+        pool_id: placed.pool.id,
+    })
+}
+
+/// A VM's root volume as the planner sees it.
+async fn root_volume(
+    c: &mut strato_schema::Conn<'_>,
+    vm_id: i64,
+) -> Result<planner::RootVolume, ApiError> {
+    let v = c
+        .volumes_of_vms(&[vm_id])
+        .await?
+        .into_iter()
+        .find(|v| v.volume_type == "ROOT")
+        .ok_or_else(|| ApiError::internal("the VM has no root volume"))?;
+    Ok(planner::RootVolume {
+        id: v.id,
+        pool_id: v.pool_id,
+        bytes: v.size,
     })
 }
 
 async fn release_capacity(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
     let engine = ctx.context();
     let id = ctx.params().vm_id;
-    let s: Started = ctx.lookup("reserve_capacity").map_err(|e| e.0)?;
     let mut tx = engine.store.begin().await?;
     let mut c = tx.c();
-    let holds = c.host_reservation_of(id).await?.is_some();
-    let pool = (holds && s.pool_bytes > 0).then_some((s.pool_id, s.pool_bytes));
-    planner::release(&mut c, id, pool).await?;
+    let root = root_volume(&mut c, id).await?;
+    planner::release(&mut c, id).await?;
+    planner::unplace_volume(&mut c, root).await?;
     c.set_vm_host(id, None).await?;
     tx.commit().await?;
     Ok(())
@@ -255,7 +241,6 @@ async fn ensure_root_volume(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
     )
     .await?;
     let mut db = engine.store.acquire().await?;
-    db.c().set_volume_pool(root.id, pool.id).await?;
     db.c().volume_ready(root.id, &path, size).await?;
     Ok(())
 }
@@ -342,7 +327,7 @@ async fn release_and_stop(ctx: &SagaCtx<StopVm>) -> Result<(), ApiError> {
     let id = ctx.params().vm_id;
     let mut tx = ctx.context().store.begin().await?;
     let mut c = tx.c();
-    planner::release(&mut c, id, None).await?;
+    planner::release(&mut c, id).await?;
     c.set_vm_host(id, None).await?;
     c.set_vm_state(id, &["Stopping", "Stopped"], "Stopped")
         .await?;

@@ -10,7 +10,6 @@ use crate::hosts::{sim_cluster, wait_hosts};
 
 pub struct SimZone {
     pub zone: String,
-    pub cluster: String,
     pub template: String,
     pub offering: String,
 }
@@ -98,7 +97,6 @@ pub async fn sim_zone(admin: &Client, hosts: &[&str]) -> SimZone {
         .to_string();
     SimZone {
         zone,
-        cluster,
         template,
         offering,
     }
