@@ -598,6 +598,47 @@ impl Storage {
         ))
     }
 
+    /// The snapshot if it exists (complete), for an idempotent answer.
+    pub fn existing_snapshot(
+        &self,
+        v: &VolumeRef,
+        snap: &str,
+    ) -> Result<Option<SnapshotInfo>, AgentError> {
+        let path = self.volume_path(v)?;
+        let snap_path = self.snapshot_path(v, snap)?;
+        if snap_path.exists() && !same_inode(&snap_path, &path) {
+            return Ok(Some(self.snapshot_info(v, snap, &snap_path)?));
+        }
+        Ok(None)
+    }
+
+    /// Where the driver parks a running disk's writes while its volume file is frozen
+    /// for a live snapshot.
+    pub fn live_overlay_path(&self, v: &VolumeRef, snap: &str) -> Result<PathBuf, AgentError> {
+        validate_component("snapshot uuid", snap)?;
+        let path = self.volume_path(v)?;
+        Ok(path.with_file_name(format!(".{}.live-{snap}", v.volume_uuid)))
+    }
+
+    /// Live snapshot, middle step: the volume file is frozen (a running VM writes to an
+    /// overlay), so a plain copy of it (keeping its backing file) is the snapshot.
+    pub async fn snapshot_frozen_volume(&self, v: &VolumeRef, snap: &str) -> Answer {
+        let path = self.volume_path(v)?;
+        let snap_path = self.snapshot_path(v, snap)?;
+        let dir = self.snapshot_dir(v)?;
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| io_error("create", &dir, &e))?;
+        let tmp = TmpFile::new(tmp_name(&snap_path));
+        tokio::fs::copy(&path, tmp.path())
+            .await
+            .map_err(|e| io_error("copy", &path, &e))?;
+        tmp.persist(&snap_path)?;
+        Ok(AnswerData::Snapshot(
+            self.snapshot_info(v, snap, &snap_path)?,
+        ))
+    }
+
     /// `RevertSnapshot` of a volume no VM runs with: a fresh overlay of the snapshot
     /// replaces the active layer.
     pub async fn revert_snapshot(&self, v: &VolumeRef, snap: &str) -> Answer {

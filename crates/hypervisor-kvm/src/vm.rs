@@ -370,13 +370,21 @@ pub(crate) fn users_of(
     conn: &Connect,
     path: &str,
 ) -> Result<Vec<(String, bool, String)>, AgentError> {
+    users_matching(conn, |source| source == path)
+}
+
+/// Domains with a disk whose source matches: `(name, running, target)`.
+pub(crate) fn users_matching(
+    conn: &Connect,
+    matches: impl Fn(&str) -> bool,
+) -> Result<Vec<(String, bool, String)>, AgentError> {
     Ok(ours(conn)?
         .into_iter()
         .filter_map(|(l, state)| {
             let target = l
                 .disks
                 .iter()
-                .find(|d| d.source.as_deref() == Some(path))?
+                .find(|d| d.source.as_deref().is_some_and(&matches))?
                 .target
                 .clone();
             Some((l.name, state == PowerState::Running, target))
@@ -395,4 +403,58 @@ pub(crate) fn live_resize(
         lookup(conn, name)?.ok_or_else(|| AgentError::not_found(format!("VM {name} vanished")))?;
     dom.block_resize(target, bytes, sys::VIR_DOMAIN_BLOCK_RESIZE_BYTES)
         .map_err(|e| to_agent(&e))
+}
+
+/// Redirects a running domain's writes on disk `target` to a new overlay file (a
+/// disk-only external snapshot without libvirt metadata): the file under it is frozen
+/// until [`crate::driver`] commits the overlay back.
+pub(crate) fn freeze_disk(
+    conn: &Connect,
+    name: &str,
+    target: &str,
+    overlay: &std::path::Path,
+) -> Result<(), AgentError> {
+    let dom =
+        lookup(conn, name)?.ok_or_else(|| AgentError::not_found(format!("VM {name} vanished")))?;
+    let l = live(&dom)?;
+    let mut disks = String::new();
+    for d in &l.disks {
+        if d.target == target {
+            disks.push_str(&format!(
+                "<disk name='{}' snapshot='external' type='file'><driver type='qcow2'/><source file='{}'/></disk>",
+                xml::escape(target),
+                xml::escape(&overlay.display().to_string())
+            ));
+        } else {
+            disks.push_str(&format!(
+                "<disk name='{}' snapshot='no'/>",
+                xml::escape(&d.target)
+            ));
+        }
+    }
+    let snapshot = format!("<domainsnapshot><disks>{disks}</disks></domainsnapshot>");
+    dom.create_snapshot_xml(
+        &snapshot,
+        sys::VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY
+            | sys::VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC
+            | sys::VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA,
+    )
+    .map(drop)
+    .map_err(|e| to_agent(&e))
+}
+
+/// The file disk `target` of a domain reads and writes now.
+pub(crate) fn disk_source(
+    conn: &Connect,
+    name: &str,
+    target: &str,
+) -> Result<Option<String>, AgentError> {
+    let Some(dom) = lookup(conn, name)? else {
+        return Ok(None);
+    };
+    Ok(live(&dom)?
+        .disks
+        .into_iter()
+        .find(|d| d.target == target)
+        .and_then(|d| d.source))
 }

@@ -364,6 +364,69 @@ async fn boots_the_small_template_and_manages_its_life() {
         panic!("Volume");
     };
     assert_eq!(grown.size_bytes, 128 << 20);
+    // A live snapshot of the running root disk: the VM is back on its own file after.
+    let root_path = driver.volume_path(&root).expect("path");
+    let started = Instant::now();
+    let AnswerData::Snapshot(live_snap) = call(
+        &driver,
+        &guid,
+        Command::CreateSnapshot {
+            volume: root.clone(),
+            snapshot_uuid: "live-1".into(),
+        },
+    )
+    .await
+    else {
+        panic!("Snapshot");
+    };
+    eprintln!(
+        "live snapshot took {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(pool_dir.join(&live_snap.path).exists(), "{live_snap:?}");
+    let blk = domblklist(&vm_name);
+    assert!(blk.contains(&root_path.display().to_string()), "{blk}");
+    assert!(!blk.contains(".live-"), "{blk}");
+    let inactive = run(
+        "virsh",
+        &[
+            "-q",
+            "-c",
+            "qemu:///system",
+            "dumpxml",
+            "--inactive",
+            &vm_name,
+        ],
+    );
+    assert!(
+        inactive.contains(&root_path.display().to_string()),
+        "{inactive}"
+    );
+    assert!(!inactive.contains(".live-"), "{inactive}");
+    let again = call(
+        &driver,
+        &guid,
+        Command::CreateSnapshot {
+            volume: root.clone(),
+            snapshot_uuid: "live-1".into(),
+        },
+    )
+    .await;
+    assert_eq!(again, AnswerData::Snapshot(live_snap.clone()));
+    let revert_running = driver
+        .handle(
+            &guid,
+            Command::RevertSnapshot {
+                volume: root.clone(),
+                snapshot_uuid: "live-1".into(),
+            },
+        )
+        .await;
+    assert_eq!(
+        revert_running.map_err(|e| e.kind).err(),
+        Some(ErrorKind::InvalidState)
+    );
+
     let iso_dir = work.path().join("iso");
     std::fs::create_dir_all(&iso_dir).expect("mkdir");
     let iso = iso_dir.join("tools.iso");
@@ -511,8 +574,31 @@ async fn boots_the_small_template_and_manages_its_life() {
     )
     .await;
 
+    // The live snapshot boots.
+    call(
+        &driver,
+        &guid,
+        Command::RevertSnapshot {
+            volume: root.clone(),
+            snapshot_uuid: "live-1".into(),
+        },
+    )
+    .await;
+    call(
+        &driver,
+        &guid,
+        Command::DeleteSnapshot {
+            volume: root.clone(),
+            snapshot_uuid: "snap-1".into(),
+        },
+    )
+    .await;
+
     // A guest killed behind the driver's back is reported.
     call(&driver, &guid, Command::StartVm(spec.clone())).await;
+    wait_for(&log, PROBE_MARKER, Duration::from_secs(90))
+        .await
+        .expect("the VM boots from the reverted live snapshot");
     while events.try_recv().is_ok() {}
     run(
         "virsh",
