@@ -112,6 +112,8 @@ pub struct NetworkOfferingFilter {
     /// Only offerings that have every one of these services.
     pub services: Vec<String>,
     pub source_nat: Option<bool>,
+    /// Only offerings whose providers are all enabled on a physical network of this zone.
+    pub providers_enabled_in_zone: Option<i64>,
     pub scope: ScopeFilter,
 }
 
@@ -186,6 +188,17 @@ impl NetworkOfferingFilter {
         }
         if let Some(p) = self.source_nat {
             has_service(sql, "SourceNat", p);
+        }
+        if let Some(zone) = self.providers_enabled_in_zone {
+            sql.push(
+                " AND NOT EXISTS (SELECT 1 FROM network_offering_service s \
+                 WHERE s.network_offering_id = nof.id AND s.provider IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM physical_network_service_provider p \
+                 JOIN physical_network pn ON pn.id = p.physical_network_id \
+                 WHERE p.provider_name = s.provider AND p.state = 'Enabled' \
+                 AND pn.removed IS NULL",
+            );
+            sql.push_bind(" AND pn.zone_id = ?))", [Bind::I64(zone)]);
         }
         self.scope.apply(sql, OfferingKind::Network, "nof");
     }

@@ -337,6 +337,8 @@ pub async fn list_network_offerings(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
         is_tagged: args.bool("istagged"),
         services,
         source_nat: args.bool("sourcenatsupported"),
+        // In a zone, only offerings whose providers are enabled there can be used.
+        providers_enabled_in_zone: scope.zone_id,
         scope,
     };
     let (total, rows) = conn.list_network_offerings(&filter, page).await?;

@@ -1454,6 +1454,61 @@ async fn network_offerings_are_created_enabled_and_deleted() {
         .await;
     assert!(e.contains("Teleport"), "{e}");
 
+    // In a zone: only offerings whose providers are enabled there; none in Basic zones.
+    let zone = create_zone(&admin, "NZ").await;
+    let in_zone = |admin: Client, zone: String| async move {
+        names(
+            &admin
+                .ok(
+                    "listNetworkOfferings",
+                    &[("zoneid", &zone), ("isdefault", "true")],
+                )
+                .await,
+            "networkoffering",
+        )
+    };
+    let bare_zone = in_zone(admin.clone(), zone.clone()).await;
+    assert_eq!(
+        bare_zone,
+        BTreeSet::from([
+            "QuickCloudNoServices".to_string(),
+            "DefaultL2NetworkOffering".to_string(),
+            "DefaultL2NetworkOfferingVlan".to_string()
+        ])
+    );
+    let job = admin
+        .wait_job(
+            "createPhysicalNetwork",
+            &[("zoneid", &zone), ("name", "pn")],
+        )
+        .await;
+    assert_eq!(job["jobstatus"], 1, "{job}");
+    let with_pn = in_zone(admin.clone(), zone.clone()).await;
+    assert!(
+        with_pn.contains("DefaultL2NetworkOfferingConfigDrive")
+            && !with_pn.contains("DefaultSharedNetworkOffering"),
+        "ConfigDrive is enabled on a new physical network, the router is not: {with_pn:?}"
+    );
+    let basic = id(&admin
+        .ok(
+            "createZone",
+            &[
+                ("name", "BZ"),
+                ("networktype", "Basic"),
+                ("dns1", "8.8.8.8"),
+                ("internaldns1", "10.0.0.2"),
+            ],
+        )
+        .await["zone"]);
+    assert_eq!(
+        count(
+            &admin
+                .ok("listNetworkOfferings", &[("zoneid", &basic)])
+                .await
+        ),
+        0
+    );
+
     // Bad input: 431 naming what is wrong.
     let guest = |name: &str, extra: &[(&str, &str)]| -> Vec<(String, String)> {
         let mut p = vec![
