@@ -11,7 +11,9 @@
 //! - [`network`]: bridge names and the `ip` commands that create them.
 //!
 //! With the `kvm` feature (links libvirt): [`KvmDriver`], the
-//! [`HypervisorDriver`](strato_agent_proto::HypervisorDriver) for one host.
+//! [`HypervisorDriver`](strato_agent_proto::HypervisorDriver) for one host (`driver`:
+//! set-up, host description, state poller; `handlers`: one handler per command;
+//! `vm`: the libvirt calls; `libvirt`: the connection).
 
 pub mod accel;
 pub mod host;
@@ -24,6 +26,8 @@ pub mod xml;
 
 #[cfg(feature = "kvm")]
 mod driver;
+#[cfg(feature = "kvm")]
+mod handlers;
 #[cfg(feature = "kvm")]
 mod libvirt;
 #[cfg(feature = "kvm")]
