@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use strato_api::response::Reply;
 use strato_common::ApiError;
 use strato_saga::definition::BoxFuture;
-use strato_saga::{Outputs, Saga, SagaError, SagaExecutor, SagaRegistry};
+use strato_saga::{CrashPoint, Outputs, RunOptions, Saga, SagaError, SagaExecutor, SagaRegistry};
 
 use crate::{Ctx, Engine, jobs};
 
@@ -33,6 +33,8 @@ impl Sagas {
             replies: HashMap::new(),
         };
         crate::vms::register_sagas(&mut sagas)?;
+        crate::volumes::register_sagas(&mut sagas)?;
+        crate::snapshots::register_sagas(&mut sagas)?;
         Ok(sagas)
     }
 
@@ -53,14 +55,40 @@ fn saga_error(e: SagaError) -> ApiError {
 /// outcome: the reply, or the failing step's error after everything was undone.
 pub async fn run<S: EngineSaga>(ctx: &Ctx, params: S::Params) -> Result<Reply, ApiError> {
     let engine = &ctx.engine;
-    let outcome = engine
+    let opts = crash_hook::<S>();
+    let armed = opts.is_some();
+    let result = engine
         .sagas
         .exec
-        .run::<S>(engine, params, ctx.job)
-        .await
-        .map_err(saga_error)?;
+        .run_with::<S>(engine, params, ctx.job, opts.unwrap_or_default())
+        .await;
+    if armed && matches!(result, Err(SagaError::Interrupted { .. })) {
+        tracing::error!(saga = S::NAME, "{CRASH_ENV}: dying as a kill -9 would");
+        std::process::abort();
+    }
+    let outcome = result.map_err(saga_error)?;
     let outputs = outcome.into_result()?;
     S::reply(engine, outputs).await
+}
+
+/// Environment variable of the crash tests: `<saga name>:<before|after>:<step>` makes
+/// this process die (abort, as abrupt as kill -9) at that point of the next such saga,
+/// so the tests can check what a restart finds. Unset in production.
+pub const CRASH_ENV: &str = "STRATO_TEST_CRASH_POINT";
+
+fn crash_hook<S: Saga>() -> Option<RunOptions> {
+    let spec = std::env::var(CRASH_ENV).ok()?;
+    let mut parts = spec.splitn(3, ':');
+    let (saga, when, step) = (parts.next()?, parts.next()?, parts.next()?);
+    if saga != S::NAME {
+        return None;
+    }
+    let point = match when {
+        "before" => CrashPoint::BeforeAction(step.to_string()),
+        "after" => CrashPoint::AfterAction(step.to_string()),
+        _ => return None,
+    };
+    Some(RunOptions::default().crash_at(point))
 }
 
 /// Claims the unfinished sagas of servers silent for longer than the heartbeat

@@ -32,6 +32,9 @@ pub struct HostRow {
     pub cpus: i64,
     pub cpu_speed: i64,
     pub ram: i64,
+    /// Held by VMs placed here (host_reservation), in MHz and bytes.
+    pub cpu_used_mhz: i64,
+    pub ram_used_bytes: i64,
     pub local_storage: i64,
     pub arch: String,
     pub private_ip: Option<String>,
@@ -48,7 +51,7 @@ const SELECT: &str = "SELECT h.id, h.uuid, h.name, h.guid, h.host_type, h.zone_i
      z.uuid AS zone_uuid, z.name AS zone_name, h.pod_id, p.uuid AS pod_uuid, p.name AS pod_name, \
      h.cluster_id, c.uuid AS cluster_uuid, c.name AS cluster_name, c.cluster_type, h.hypervisor, \
      h.hypervisor_version, h.status, h.resource_state, h.cpu_sockets, h.cpus, h.cpu_speed, h.ram, \
-     h.local_storage, h.arch, h.private_ip, h.url, h.agent_version, h.mgmt_server, h.last_ping, \
+     h.cpu_used_mhz, h.ram_used_bytes, h.local_storage, h.arch, h.private_ip, h.url, h.agent_version, h.mgmt_server, h.last_ping, \
      h.disconnected, h.created, h.update_count \
      FROM host h JOIN zone z ON z.id = h.zone_id LEFT JOIN pod p ON p.id = h.pod_id \
      LEFT JOIN cluster c ON c.id = h.cluster_id WHERE h.removed IS NULL";

@@ -44,6 +44,15 @@ async fn store_credentials(
     Ok(())
 }
 
+/// CloudStack's "12.5%" form of a share.
+fn percent(part: i64, whole: i64) -> String {
+    if whole <= 0 {
+        return "0%".into();
+    }
+    let p = part as f64 * 100.0 / whole as f64;
+    format!("{}%", (p * 100.0).round() / 100.0)
+}
+
 pub fn host_obj(h: &HostRow, tags: &[(i64, String)]) -> Obj {
     let tags: Vec<&str> = tags
         .iter()
@@ -68,10 +77,10 @@ pub fn host_obj(h: &HostRow, tags: &[(i64, String)]) -> Obj {
         .int("cpusockets", h.cpu_sockets)
         .int("cpunumber", h.cpus)
         .int("cpuspeed", h.cpu_speed)
-        .str("cpuallocated", "0%")
+        .str("cpuallocated", percent(h.cpu_used_mhz, h.cpus * h.cpu_speed))
         .str("cpuused", "0%")
         .int("memorytotal", h.ram)
-        .int("memoryallocated", 0)
+        .int("memoryallocated", h.ram_used_bytes)
         .int("memoryused", 0)
         .int("disksizetotal", h.local_storage)
         .opt_str("ipaddress", h.private_ip.clone())

@@ -319,6 +319,7 @@ async fn delete_root_volume(ctx: &SagaCtx<DeployVm>) -> Result<(), ApiError> {
     let placed: Placed = ctx.lookup("reserve_capacity").map_err(|e| e.0)?;
     let root_uuid: String = ctx.lookup("root_uuid").map_err(|e| e.0)?;
     let pool = pool_by_id(engine, placed.pool_id).await?;
+    host_ops::mount_pools(engine, &placed.host_guid, &[pool.id]).await?;
     host_ops::call(
         engine,
         &placed.host_guid,

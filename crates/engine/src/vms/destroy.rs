@@ -76,9 +76,10 @@ async fn delete_volumes(ctx: &SagaCtx<ExpungeVm>) -> Result<(), ApiError> {
         (c.volumes_of_vms(&[id]).await?, host)
     };
     for v in volumes.iter().filter(|v| v.state == "Ready") {
-        let (Some(pool), Some(host)) = (&v.pool_uuid, &host) else {
+        let (Some(pool), Some(pool_id), Some(host)) = (&v.pool_uuid, v.pool_id, &host) else {
             continue;
         };
+        host_ops::mount_pools(engine, host, &[pool_id]).await?;
         host_ops::call(
             engine,
             host,

@@ -40,6 +40,24 @@ pub fn pool_spec(p: &PoolCandidate) -> PoolSpec {
     }
 }
 
+/// Mounts these pools on the host (idempotent). Hosts forget their mounts when they
+/// restart, so every command that touches a volume mounts its pool first.
+pub async fn mount_pools(engine: &Engine, host_guid: &str, pool_ids: &[i64]) -> Result<(), ApiError> {
+    let mut pools = Vec::new();
+    {
+        let mut db = engine.store.acquire().await?;
+        for id in pool_ids {
+            if let Some(p) = db.c().pool_candidate(*id).await? {
+                pools.push(p);
+            }
+        }
+    }
+    for p in pools {
+        call(engine, host_guid, Command::ModifyStoragePool(pool_spec(&p))).await?;
+    }
+    Ok(())
+}
+
 /// Mounts the pool (idempotent) and creates the root volume as a clone of the template.
 pub async fn create_root_volume(
     engine: &Engine,

@@ -28,6 +28,8 @@ pub async fn start_on(engine: &Engine, id: i64, host_guid: &str) -> Result<(), A
         let volumes = c.volumes_of_vms(&[id]).await?;
         (vm, volumes)
     };
+    let pools: Vec<i64> = volumes.iter().filter_map(|v| v.pool_id).collect();
+    host_ops::mount_pools(engine, host_guid, &pools).await?;
     let spec = host_ops::vm_spec(&vm, &volumes, Vec::new());
     host_ops::call(engine, host_guid, Command::StartVm(spec)).await?;
     Ok(())

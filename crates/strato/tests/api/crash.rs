@@ -25,7 +25,21 @@ fn free_port() -> u16 {
 }
 
 async fn spawn(data_dir: &std::path::Path, db: &str, port: u16) -> ServerProcess {
-    let child = Command::new(env!("CARGO_BIN_EXE_strato"))
+    spawn_with(data_dir, db, port, None).await
+}
+
+/// `crash`: the `STRATO_TEST_CRASH_POINT` that makes the process die mid-saga.
+async fn spawn_with(
+    data_dir: &std::path::Path,
+    db: &str,
+    port: u16,
+    crash: Option<&str>,
+) -> ServerProcess {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strato"));
+    if let Some(point) = crash {
+        cmd.env(strato_engine::sagas::CRASH_ENV, point);
+    }
+    let child = cmd
         .args([
             "server",
             "--listen",
@@ -143,4 +157,98 @@ async fn kill_9_during_jobs_leaves_a_consistent_system() {
     // The restarted server runs new jobs.
     let fresh = admin.wait_job("deleteAccount", &[("id", &ids[0])]).await;
     assert_ne!(fresh["jobstatus"], 0);
+}
+
+/// The deploy saga's steps, in order (see crates/engine/src/vms/deploy.rs).
+const DEPLOY_STEPS: &[&str] = &[
+    "vm_uuid",
+    "root_uuid",
+    "create_records",
+    "reserve_capacity",
+    "create_root_volume",
+    "start_on_host",
+    "mark_running",
+];
+
+#[tokio::test]
+async fn kill_9_at_every_step_of_a_deploy_leaves_running_or_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = match std::env::var("STRATO_TEST_PG_URL") {
+        Ok(admin) if !admin.is_empty() => fresh_pg_database(&admin).await,
+        _ => format!("sqlite://{}", dir.path().join("strato.db").display()),
+    };
+    let port = free_port();
+    let mut server = spawn(dir.path(), &db, port).await;
+    let store = strato_schema::Store::open(&db).await.expect("store");
+    let (key, secret) = strato_engine::bootstrap::admin_keys(&store)
+        .await
+        .expect("keys");
+    store.close().await;
+    let admin = Client::new(
+        &format!("http://127.0.0.1:{port}/client/api"),
+        &key,
+        &secret,
+    );
+    admin
+        .ok(
+            "updateConfiguration",
+            &[("name", "cluster.heartbeat.threshold"), ("value", "2000")],
+        )
+        .await;
+    let z = crate::vms::sim_zone(&admin, &[""]).await;
+    for step in DEPLOY_STEPS {
+        for when in ["before", "after"] {
+            let point = format!("deploy-vm:{when}:{step}");
+            drop(server);
+            server = spawn_with(dir.path(), &db, port, Some(&point)).await;
+            let r = admin
+                .ok(
+                    "deployVirtualMachine",
+                    &[
+                        ("zoneid", z.zone.as_str()),
+                        ("templateid", z.template.as_str()),
+                        ("serviceofferingid", z.offering.as_str()),
+                    ],
+                )
+                .await;
+            let job = r["jobid"].as_str().expect("jobid").to_string();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while server.0.try_wait().expect("wait").is_none() {
+                assert!(Instant::now() < deadline, "{point}: the server did not die");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            drop(server);
+            server = spawn(dir.path(), &db, port).await;
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let outcome = loop {
+                let r = admin.ok("queryAsyncJobResult", &[("jobid", &job)]).await;
+                if r["jobstatus"] != 0 {
+                    break r;
+                }
+                assert!(Instant::now() < deadline, "{point}: the deploy never finished");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            let vms = admin
+                .ok("listVirtualMachines", &[("listall", "true")])
+                .await;
+            let list = vms["virtualmachine"].as_array().cloned().unwrap_or_default();
+            let running = list.iter().filter(|v| v["state"] == "Running").count();
+            assert_eq!(
+                running,
+                list.len(),
+                "{point}: a VM is neither Running nor gone: {vms}"
+            );
+            if outcome["jobstatus"] == 1 {
+                let id = &outcome["jobresult"]["virtualmachine"]["id"];
+                assert!(list.iter().any(|v| &v["id"] == id), "{point}: {outcome}");
+            }
+            // Exactly the running VMs hold memory on the hosts.
+            let hosts = admin.ok("listHosts", &[("type", "Routing")]).await;
+            let held: i64 = hosts["host"]
+                .as_array()
+                .map(|h| h.iter().filter_map(|h| h["memoryallocated"].as_i64()).sum())
+                .unwrap_or(0);
+            assert_eq!(held, running as i64 * (512 << 20), "{point}: capacity leaked");
+        }
+    }
 }
