@@ -88,6 +88,30 @@ async fn volumes_clone_resize_snapshot_revert_and_refuse_evil_templates() {
         panic!("not a pool: {pool:?}")
     };
     assert!(info.capacity_bytes > 0);
+    // A shared mount point must already be there; NFS and RBD are not mounted by us.
+    let shared = |kind, path: &Path| PoolSpec {
+        uuid: "p2".into(),
+        kind,
+        host: Some("nfs.example".into()),
+        path: path.display().to_string(),
+        capacity_bytes: None,
+    };
+    let absent = storage
+        .modify_pool(shared(
+            PoolKind::SharedMountPoint,
+            &work.path().join("nope"),
+        ))
+        .await;
+    assert_eq!(absent.map_err(|e| e.kind).err(), Some(ErrorKind::NotFound));
+    storage
+        .modify_pool(shared(PoolKind::SharedMountPoint, &images))
+        .await
+        .expect("an existing directory");
+    storage.delete_pool("p2").expect("unmount");
+    let nfs = storage
+        .modify_pool(shared(PoolKind::NetworkFilesystem, &images))
+        .await;
+    assert_eq!(nfs.map_err(|e| e.kind).err(), Some(ErrorKind::Unsupported));
 
     // Root volume: a linked clone, at least the template's size; the template is copied
     // into the pool once and shared by the next clone.
