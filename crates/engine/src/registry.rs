@@ -368,6 +368,57 @@ fn all() -> Vec<Command> {
             api::simulator::CLEANUP_SIMULATOR_MOCK,
             h::simulator::cleanup_simulator_mock
         ),
+        cmd!(
+            api::ssh_keys::CREATE_SSH_KEY_PAIR,
+            h::ssh_keys::create_ssh_key_pair
+        ),
+        cmd!(
+            api::ssh_keys::REGISTER_SSH_KEY_PAIR,
+            h::ssh_keys::register_ssh_key_pair
+        ),
+        cmd!(
+            api::ssh_keys::LIST_SSH_KEY_PAIRS,
+            h::ssh_keys::list_ssh_key_pairs
+        ),
+        cmd!(
+            api::ssh_keys::DELETE_SSH_KEY_PAIR,
+            h::ssh_keys::delete_ssh_key_pair
+        ),
+        cmd!(
+            api::affinity_groups::CREATE_AFFINITY_GROUP,
+            h::affinity_groups::create_affinity_group
+        ),
+        cmd!(
+            api::affinity_groups::LIST_AFFINITY_GROUPS,
+            h::affinity_groups::list_affinity_groups
+        ),
+        cmd!(
+            api::affinity_groups::DELETE_AFFINITY_GROUP,
+            h::affinity_groups::delete_affinity_group
+        ),
+        cmd!(
+            api::affinity_groups::LIST_AFFINITY_GROUP_TYPES,
+            h::affinity_groups::list_affinity_group_types
+        ),
+        cmd!(api::tags::CREATE_TAGS, h::tags::create_tags),
+        cmd!(api::tags::DELETE_TAGS, h::tags::delete_tags),
+        cmd!(api::tags::LIST_TAGS, h::tags::list_tags),
+        cmd!(
+            api::instance_groups::CREATE_INSTANCE_GROUP,
+            h::instance_groups::create_instance_group
+        ),
+        cmd!(
+            api::instance_groups::LIST_INSTANCE_GROUPS,
+            h::instance_groups::list_instance_groups
+        ),
+        cmd!(
+            api::instance_groups::UPDATE_INSTANCE_GROUP,
+            h::instance_groups::update_instance_group
+        ),
+        cmd!(
+            api::instance_groups::DELETE_INSTANCE_GROUP,
+            h::instance_groups::delete_instance_group
+        ),
     ]
 }
 

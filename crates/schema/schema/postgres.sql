@@ -20,6 +20,19 @@ account_detail.account_id bigint NOT NULL
 account_detail.name text NOT NULL
 account_detail.value text NOT NULL
 
+-- table affinity_group
+affinity_group.account_id bigint NOT NULL
+affinity_group.created timestamp with time zone NOT NULL
+affinity_group.description text NULL
+affinity_group.group_type text NOT NULL
+affinity_group.id bigint NOT NULL
+affinity_group.name text NOT NULL
+affinity_group.uuid text NOT NULL
+
+-- table affinity_group_vm_map
+affinity_group_vm_map.group_id bigint NOT NULL
+affinity_group_vm_map.instance_id bigint NOT NULL
+
 -- table alert
 alert.alert_type bigint NOT NULL
 alert.archived boolean NOT NULL
@@ -160,6 +173,7 @@ host.arch text NOT NULL
 host.cluster_id bigint NULL
 host.cpu_sockets bigint NOT NULL
 host.cpu_speed bigint NOT NULL
+host.cpu_used_mhz bigint NOT NULL DEFAULT 0
 host.cpus bigint NOT NULL
 host.created timestamp with time zone NOT NULL
 host.disconnected timestamp with time zone NULL
@@ -175,6 +189,7 @@ host.name text NOT NULL
 host.pod_id bigint NULL
 host.private_ip text NULL
 host.ram bigint NOT NULL
+host.ram_used_bytes bigint NOT NULL DEFAULT 0
 host.removed timestamp with time zone NULL
 host.resource_state text NOT NULL
 host.status text NOT NULL
@@ -182,6 +197,13 @@ host.update_count bigint NOT NULL DEFAULT 0
 host.url text NOT NULL
 host.uuid text NOT NULL
 host.zone_id bigint NOT NULL
+
+-- table host_reservation
+host_reservation.cpu_mhz bigint NOT NULL
+host_reservation.created timestamp with time zone NOT NULL
+host_reservation.host_id bigint NOT NULL
+host_reservation.instance_id bigint NOT NULL
+host_reservation.ram_bytes bigint NOT NULL
 
 -- table host_tag
 host_tag.host_id bigint NOT NULL
@@ -202,6 +224,18 @@ image_store.url text NOT NULL
 image_store.used_bytes bigint NULL
 image_store.uuid text NOT NULL
 image_store.zone_id bigint NULL
+
+-- table instance_group
+instance_group.account_id bigint NOT NULL
+instance_group.created timestamp with time zone NOT NULL
+instance_group.id bigint NOT NULL
+instance_group.name text NOT NULL
+instance_group.removed timestamp with time zone NULL
+instance_group.uuid text NOT NULL
+
+-- table instance_group_vm_map
+instance_group_vm_map.group_id bigint NOT NULL
+instance_group_vm_map.instance_id bigint NOT NULL
 
 -- table launch_permission
 launch_permission.account_id bigint NOT NULL
@@ -345,6 +379,19 @@ resource_detail.resource_id bigint NOT NULL
 resource_detail.resource_type text NOT NULL
 resource_detail.value text NOT NULL
 
+-- table resource_tag
+resource_tag.account_id bigint NOT NULL
+resource_tag.created timestamp with time zone NOT NULL
+resource_tag.customer text NULL
+resource_tag.domain_id bigint NOT NULL
+resource_tag.id bigint NOT NULL
+resource_tag.resource_id bigint NOT NULL
+resource_tag.resource_type text NOT NULL
+resource_tag.resource_uuid text NOT NULL
+resource_tag.tag_key text NOT NULL
+resource_tag.tag_value text NOT NULL
+resource_tag.uuid text NOT NULL
+
 -- table role
 role.created timestamp with time zone NOT NULL
 role.description text NULL
@@ -428,7 +475,17 @@ session.last_seen timestamp with time zone NOT NULL
 session.session_key text NOT NULL
 session.user_id bigint NOT NULL
 
+-- table ssh_keypair
+ssh_keypair.account_id bigint NOT NULL
+ssh_keypair.created timestamp with time zone NOT NULL
+ssh_keypair.fingerprint text NOT NULL
+ssh_keypair.id bigint NOT NULL
+ssh_keypair.name text NOT NULL
+ssh_keypair.public_key text NOT NULL
+ssh_keypair.uuid text NOT NULL
+
 -- table storage_pool
+storage_pool.allocated_bytes bigint NOT NULL DEFAULT 0
 storage_pool.capacity_bytes bigint NOT NULL
 storage_pool.capacity_iops bigint NULL
 storage_pool.cluster_id bigint NULL
@@ -526,6 +583,38 @@ vlan.uuid text NOT NULL
 vlan.vlan_tag text NOT NULL
 vlan.zone_id bigint NOT NULL
 
+-- table vm_instance
+vm_instance.account_id bigint NOT NULL
+vm_instance.cluster_id bigint NULL
+vm_instance.cpu_speed integer NOT NULL
+vm_instance.cpus integer NOT NULL
+vm_instance.created timestamp with time zone NOT NULL
+vm_instance.destroyed timestamp with time zone NULL
+vm_instance.display_name text NOT NULL
+vm_instance.display_vm boolean NOT NULL
+vm_instance.domain_id bigint NOT NULL
+vm_instance.guest_os_id bigint NOT NULL
+vm_instance.ha_enabled boolean NOT NULL
+vm_instance.host_id bigint NULL
+vm_instance.hypervisor text NOT NULL
+vm_instance.id bigint NOT NULL
+vm_instance.instance_group text NULL
+vm_instance.instance_name text NOT NULL
+vm_instance.iso_id bigint NULL
+vm_instance.keypairs text NULL
+vm_instance.last_host_id bigint NULL
+vm_instance.memory_mb bigint NOT NULL
+vm_instance.name text NOT NULL
+vm_instance.pod_id bigint NULL
+vm_instance.removed timestamp with time zone NULL
+vm_instance.service_offering_id bigint NOT NULL
+vm_instance.state text NOT NULL
+vm_instance.template_id bigint NOT NULL
+vm_instance.update_count bigint NOT NULL DEFAULT 0
+vm_instance.user_data text NULL
+vm_instance.uuid text NOT NULL
+vm_instance.zone_id bigint NOT NULL
+
 -- table vm_template
 vm_template.account_id bigint NOT NULL
 vm_template.arch text NOT NULL
@@ -556,6 +645,27 @@ vm_template.template_type text NOT NULL
 vm_template.update_count bigint NOT NULL DEFAULT 0
 vm_template.url text NULL
 vm_template.uuid text NOT NULL
+
+-- table volume
+volume.account_id bigint NOT NULL
+volume.created timestamp with time zone NOT NULL
+volume.device_id integer NULL
+volume.disk_offering_id bigint NULL
+volume.domain_id bigint NOT NULL
+volume.id bigint NOT NULL
+volume.instance_id bigint NULL
+volume.name text NOT NULL
+volume.path text NULL
+volume.pool_id bigint NULL
+volume.provisioning text NOT NULL
+volume.removed timestamp with time zone NULL
+volume.size bigint NOT NULL
+volume.state text NOT NULL
+volume.template_id bigint NULL
+volume.update_count bigint NOT NULL DEFAULT 0
+volume.uuid text NOT NULL
+volume.volume_type text NOT NULL
+volume.zone_id bigint NOT NULL
 
 -- table vpc_offering
 vpc_offering.created timestamp with time zone NOT NULL
@@ -605,6 +715,11 @@ CREATE UNIQUE INDEX account_live_name ON public.account USING btree (domain_id, 
 CREATE UNIQUE INDEX account_pkey ON public.account USING btree (id);
 CREATE UNIQUE INDEX account_uuid_key ON public.account USING btree (uuid);
 CREATE UNIQUE INDEX account_detail_pkey ON public.account_detail USING btree (account_id, name);
+CREATE UNIQUE INDEX affinity_group_account_id_name_key ON public.affinity_group USING btree (account_id, name);
+CREATE UNIQUE INDEX affinity_group_pkey ON public.affinity_group USING btree (id);
+CREATE UNIQUE INDEX affinity_group_uuid_key ON public.affinity_group USING btree (uuid);
+CREATE INDEX affinity_group_vm_map_instance ON public.affinity_group_vm_map USING btree (instance_id);
+CREATE UNIQUE INDEX affinity_group_vm_map_pkey ON public.affinity_group_vm_map USING btree (group_id, instance_id);
 CREATE INDEX alert_created ON public.alert USING btree (created);
 CREATE UNIQUE INDEX alert_pkey ON public.alert USING btree (id);
 CREATE UNIQUE INDEX alert_uuid_key ON public.alert USING btree (uuid);
@@ -638,9 +753,15 @@ CREATE INDEX host_live_zone ON public.host USING btree (zone_id) WHERE (removed 
 CREATE UNIQUE INDEX host_pkey ON public.host USING btree (id);
 CREATE INDEX host_status ON public.host USING btree (status, last_ping);
 CREATE UNIQUE INDEX host_uuid_key ON public.host USING btree (uuid);
+CREATE UNIQUE INDEX host_reservation_pkey ON public.host_reservation USING btree (instance_id);
 CREATE UNIQUE INDEX host_tag_pkey ON public.host_tag USING btree (host_id, tag);
 CREATE UNIQUE INDEX image_store_pkey ON public.image_store USING btree (id);
 CREATE UNIQUE INDEX image_store_uuid_key ON public.image_store USING btree (uuid);
+CREATE UNIQUE INDEX instance_group_live_name ON public.instance_group USING btree (account_id, name) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX instance_group_pkey ON public.instance_group USING btree (id);
+CREATE UNIQUE INDEX instance_group_uuid_key ON public.instance_group USING btree (uuid);
+CREATE INDEX instance_group_vm_map_group ON public.instance_group_vm_map USING btree (group_id);
+CREATE UNIQUE INDEX instance_group_vm_map_pkey ON public.instance_group_vm_map USING btree (instance_id);
 CREATE INDEX launch_permission_account ON public.launch_permission USING btree (account_id);
 CREATE UNIQUE INDEX launch_permission_pkey ON public.launch_permission USING btree (template_id, account_id);
 CREATE UNIQUE INDEX mshost_pkey ON public.mshost USING btree (id);
@@ -670,6 +791,11 @@ CREATE UNIQUE INDEX public_ip_pkey ON public.public_ip USING btree (id);
 CREATE UNIQUE INDEX public_ip_uuid_key ON public.public_ip USING btree (uuid);
 CREATE INDEX public_ip_vlan ON public.public_ip USING btree (vlan_id, state);
 CREATE UNIQUE INDEX resource_detail_pkey ON public.resource_detail USING btree (resource_type, resource_id, name);
+CREATE INDEX resource_tag_account ON public.resource_tag USING btree (account_id);
+CREATE INDEX resource_tag_key_value ON public.resource_tag USING btree (resource_type, tag_key, tag_value);
+CREATE UNIQUE INDEX resource_tag_pkey ON public.resource_tag USING btree (id);
+CREATE UNIQUE INDEX resource_tag_resource_type_resource_id_tag_key_key ON public.resource_tag USING btree (resource_type, resource_id, tag_key);
+CREATE UNIQUE INDEX resource_tag_uuid_key ON public.resource_tag USING btree (uuid);
 CREATE UNIQUE INDEX role_pkey ON public.role USING btree (id);
 CREATE UNIQUE INDEX role_uuid_key ON public.role USING btree (uuid);
 CREATE UNIQUE INDEX role_permission_pkey ON public.role_permission USING btree (id);
@@ -686,6 +812,10 @@ CREATE UNIQUE INDEX service_offering_unique_name ON public.service_offering USIN
 CREATE UNIQUE INDEX service_offering_uuid_key ON public.service_offering USING btree (uuid);
 CREATE UNIQUE INDEX session_pkey ON public.session USING btree (id);
 CREATE INDEX "session_user" ON public.session USING btree (user_id);
+CREATE UNIQUE INDEX ssh_keypair_account_id_fingerprint_key ON public.ssh_keypair USING btree (account_id, fingerprint);
+CREATE UNIQUE INDEX ssh_keypair_account_id_name_key ON public.ssh_keypair USING btree (account_id, name);
+CREATE UNIQUE INDEX ssh_keypair_pkey ON public.ssh_keypair USING btree (id);
+CREATE UNIQUE INDEX ssh_keypair_uuid_key ON public.ssh_keypair USING btree (uuid);
 CREATE UNIQUE INDEX storage_pool_pkey ON public.storage_pool USING btree (id);
 CREATE UNIQUE INDEX storage_pool_uuid_key ON public.storage_pool USING btree (uuid);
 CREATE INDEX storage_pool_zone ON public.storage_pool USING btree (zone_id);
@@ -704,9 +834,18 @@ CREATE UNIQUE INDEX virtual_router_element_uuid_key ON public.virtual_router_ele
 CREATE UNIQUE INDEX vlan_pkey ON public.vlan USING btree (id);
 CREATE UNIQUE INDEX vlan_uuid_key ON public.vlan USING btree (uuid);
 CREATE INDEX vlan_zone ON public.vlan USING btree (zone_id);
+CREATE INDEX vm_instance_account ON public.vm_instance USING btree (account_id) WHERE (removed IS NULL);
+CREATE INDEX vm_instance_host ON public.vm_instance USING btree (host_id) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX vm_instance_pkey ON public.vm_instance USING btree (id);
+CREATE INDEX vm_instance_state ON public.vm_instance USING btree (state, destroyed);
+CREATE UNIQUE INDEX vm_instance_uuid_key ON public.vm_instance USING btree (uuid);
 CREATE INDEX vm_template_account ON public.vm_template USING btree (account_id) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX vm_template_pkey ON public.vm_template USING btree (id);
 CREATE UNIQUE INDEX vm_template_uuid_key ON public.vm_template USING btree (uuid);
+CREATE INDEX volume_account ON public.volume USING btree (account_id) WHERE (removed IS NULL);
+CREATE INDEX volume_instance ON public.volume USING btree (instance_id) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX volume_pkey ON public.volume USING btree (id);
+CREATE UNIQUE INDEX volume_uuid_key ON public.volume USING btree (uuid);
 CREATE UNIQUE INDEX vpc_offering_live_name ON public.vpc_offering USING btree (name) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX vpc_offering_pkey ON public.vpc_offering USING btree (id);
 CREATE UNIQUE INDEX vpc_offering_unique_name ON public.vpc_offering USING btree (unique_name);
@@ -723,6 +862,12 @@ account account_role_id_fkey: FOREIGN KEY (role_id) REFERENCES role(id)
 account account_uuid_key: UNIQUE (uuid)
 account_detail account_detail_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
 account_detail account_detail_pkey: PRIMARY KEY (account_id, name)
+affinity_group affinity_group_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+affinity_group affinity_group_account_id_name_key: UNIQUE (account_id, name)
+affinity_group affinity_group_pkey: PRIMARY KEY (id)
+affinity_group affinity_group_uuid_key: UNIQUE (uuid)
+affinity_group_vm_map affinity_group_vm_map_group_id_fkey: FOREIGN KEY (group_id) REFERENCES affinity_group(id)
+affinity_group_vm_map affinity_group_vm_map_pkey: PRIMARY KEY (group_id, instance_id)
 alert alert_pkey: PRIMARY KEY (id)
 alert alert_uuid_key: UNIQUE (uuid)
 async_job async_job_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
@@ -751,11 +896,19 @@ host host_pkey: PRIMARY KEY (id)
 host host_pod_id_fkey: FOREIGN KEY (pod_id) REFERENCES pod(id)
 host host_uuid_key: UNIQUE (uuid)
 host host_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
+host_reservation host_reservation_host_id_fkey: FOREIGN KEY (host_id) REFERENCES host(id)
+host_reservation host_reservation_instance_id_fkey: FOREIGN KEY (instance_id) REFERENCES vm_instance(id)
+host_reservation host_reservation_pkey: PRIMARY KEY (instance_id)
 host_tag host_tag_host_id_fkey: FOREIGN KEY (host_id) REFERENCES host(id)
 host_tag host_tag_pkey: PRIMARY KEY (host_id, tag)
 image_store image_store_pkey: PRIMARY KEY (id)
 image_store image_store_uuid_key: UNIQUE (uuid)
 image_store image_store_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
+instance_group instance_group_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+instance_group instance_group_pkey: PRIMARY KEY (id)
+instance_group instance_group_uuid_key: UNIQUE (uuid)
+instance_group_vm_map instance_group_vm_map_group_id_fkey: FOREIGN KEY (group_id) REFERENCES instance_group(id)
+instance_group_vm_map instance_group_vm_map_pkey: PRIMARY KEY (instance_id)
 launch_permission launch_permission_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
 launch_permission launch_permission_pkey: PRIMARY KEY (template_id, account_id)
 launch_permission launch_permission_template_id_fkey: FOREIGN KEY (template_id) REFERENCES vm_template(id)
@@ -791,6 +944,11 @@ public_ip public_ip_uuid_key: UNIQUE (uuid)
 public_ip public_ip_vlan_id_fkey: FOREIGN KEY (vlan_id) REFERENCES vlan(id)
 public_ip public_ip_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 resource_detail resource_detail_pkey: PRIMARY KEY (resource_type, resource_id, name)
+resource_tag resource_tag_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+resource_tag resource_tag_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
+resource_tag resource_tag_pkey: PRIMARY KEY (id)
+resource_tag resource_tag_resource_type_resource_id_tag_key_key: UNIQUE (resource_type, resource_id, tag_key)
+resource_tag resource_tag_uuid_key: UNIQUE (uuid)
 role role_pkey: PRIMARY KEY (id)
 role role_uuid_key: UNIQUE (uuid)
 role_permission role_permission_pkey: PRIMARY KEY (id)
@@ -808,6 +966,11 @@ service_offering service_offering_pkey: PRIMARY KEY (id)
 service_offering service_offering_uuid_key: UNIQUE (uuid)
 session session_pkey: PRIMARY KEY (id)
 session session_user_id_fkey: FOREIGN KEY (user_id) REFERENCES users(id)
+ssh_keypair ssh_keypair_account_id_fingerprint_key: UNIQUE (account_id, fingerprint)
+ssh_keypair ssh_keypair_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+ssh_keypair ssh_keypair_account_id_name_key: UNIQUE (account_id, name)
+ssh_keypair ssh_keypair_pkey: PRIMARY KEY (id)
+ssh_keypair ssh_keypair_uuid_key: UNIQUE (uuid)
 storage_pool storage_pool_cluster_id_fkey: FOREIGN KEY (cluster_id) REFERENCES cluster(id)
 storage_pool storage_pool_host_id_fkey: FOREIGN KEY (host_id) REFERENCES host(id)
 storage_pool storage_pool_pkey: PRIMARY KEY (id)
@@ -835,12 +998,32 @@ vlan vlan_pkey: PRIMARY KEY (id)
 vlan vlan_pod_id_fkey: FOREIGN KEY (pod_id) REFERENCES pod(id)
 vlan vlan_uuid_key: UNIQUE (uuid)
 vlan vlan_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
+vm_instance vm_instance_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+vm_instance vm_instance_cluster_id_fkey: FOREIGN KEY (cluster_id) REFERENCES cluster(id)
+vm_instance vm_instance_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
+vm_instance vm_instance_guest_os_id_fkey: FOREIGN KEY (guest_os_id) REFERENCES guest_os(id)
+vm_instance vm_instance_host_id_fkey: FOREIGN KEY (host_id) REFERENCES host(id)
+vm_instance vm_instance_iso_id_fkey: FOREIGN KEY (iso_id) REFERENCES vm_template(id)
+vm_instance vm_instance_last_host_id_fkey: FOREIGN KEY (last_host_id) REFERENCES host(id)
+vm_instance vm_instance_pkey: PRIMARY KEY (id)
+vm_instance vm_instance_pod_id_fkey: FOREIGN KEY (pod_id) REFERENCES pod(id)
+vm_instance vm_instance_template_id_fkey: FOREIGN KEY (template_id) REFERENCES vm_template(id)
+vm_instance vm_instance_uuid_key: UNIQUE (uuid)
+vm_instance vm_instance_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 vm_template vm_template_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
 vm_template vm_template_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
 vm_template vm_template_guest_os_id_fkey: FOREIGN KEY (guest_os_id) REFERENCES guest_os(id)
 vm_template vm_template_pkey: PRIMARY KEY (id)
 vm_template vm_template_source_template_id_fkey: FOREIGN KEY (source_template_id) REFERENCES vm_template(id)
 vm_template vm_template_uuid_key: UNIQUE (uuid)
+volume volume_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+volume volume_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
+volume volume_instance_id_fkey: FOREIGN KEY (instance_id) REFERENCES vm_instance(id)
+volume volume_pkey: PRIMARY KEY (id)
+volume volume_pool_id_fkey: FOREIGN KEY (pool_id) REFERENCES storage_pool(id)
+volume volume_template_id_fkey: FOREIGN KEY (template_id) REFERENCES vm_template(id)
+volume volume_uuid_key: UNIQUE (uuid)
+volume volume_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 vpc_offering vpc_offering_pkey: PRIMARY KEY (id)
 vpc_offering vpc_offering_service_offering_id_fkey: FOREIGN KEY (service_offering_id) REFERENCES service_offering(id)
 vpc_offering vpc_offering_uuid_key: UNIQUE (uuid)

@@ -3,6 +3,9 @@
 -- index account_live_name on account
 CREATE UNIQUE INDEX account_live_name ON account(domain_id, name) WHERE removed IS NULL;
 
+-- index affinity_group_vm_map_instance on affinity_group_vm_map
+CREATE INDEX affinity_group_vm_map_instance ON affinity_group_vm_map(instance_id);
+
 -- index alert_created on alert
 CREATE INDEX alert_created ON alert(created);
 
@@ -45,6 +48,13 @@ CREATE INDEX host_live_zone ON host(zone_id) WHERE removed IS NULL;
 -- index host_status on host
 CREATE INDEX host_status ON host(status, last_ping);
 
+-- index instance_group_live_name on instance_group
+CREATE UNIQUE INDEX instance_group_live_name ON instance_group(account_id, name)
+    WHERE removed IS NULL;
+
+-- index instance_group_vm_map_group on instance_group_vm_map
+CREATE INDEX instance_group_vm_map_group ON instance_group_vm_map(group_id);
+
 -- index launch_permission_account on launch_permission
 CREATE INDEX launch_permission_account ON launch_permission(account_id);
 
@@ -68,6 +78,12 @@ CREATE UNIQUE INDEX public_ip_address ON public_ip(zone_id, address);
 
 -- index public_ip_vlan on public_ip
 CREATE INDEX public_ip_vlan ON public_ip(vlan_id, state);
+
+-- index resource_tag_account on resource_tag
+CREATE INDEX resource_tag_account ON resource_tag(account_id);
+
+-- index resource_tag_key_value on resource_tag
+CREATE INDEX resource_tag_key_value ON resource_tag(resource_type, tag_key, tag_value);
 
 -- index role_permission_role on role_permission
 CREATE INDEX role_permission_role ON role_permission(role_id, sort_order);
@@ -112,8 +128,23 @@ CREATE INDEX users_username ON users(username);
 -- index vlan_zone on vlan
 CREATE INDEX vlan_zone ON vlan(zone_id);
 
+-- index vm_instance_account on vm_instance
+CREATE INDEX vm_instance_account ON vm_instance(account_id) WHERE removed IS NULL;
+
+-- index vm_instance_host on vm_instance
+CREATE INDEX vm_instance_host ON vm_instance(host_id) WHERE removed IS NULL;
+
+-- index vm_instance_state on vm_instance
+CREATE INDEX vm_instance_state ON vm_instance(state, destroyed);
+
 -- index vm_template_account on vm_template
 CREATE INDEX vm_template_account ON vm_template(account_id) WHERE removed IS NULL;
+
+-- index volume_account on volume
+CREATE INDEX volume_account ON volume(account_id) WHERE removed IS NULL;
+
+-- index volume_instance on volume
+CREATE INDEX volume_instance ON volume(instance_id) WHERE removed IS NULL;
 
 -- index vpc_offering_live_name on vpc_offering
 CREATE UNIQUE INDEX vpc_offering_live_name ON vpc_offering(name) WHERE removed IS NULL;
@@ -150,6 +181,26 @@ CREATE TABLE account_detail (
     name TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (account_id, name)
+);
+
+-- table affinity_group on affinity_group
+CREATE TABLE affinity_group (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    name TEXT NOT NULL,
+    description TEXT,
+    -- host affinity, host anti-affinity, non-strict host affinity, ...
+    group_type TEXT NOT NULL,
+    created TEXT NOT NULL,
+    UNIQUE (account_id, name)
+);
+
+-- table affinity_group_vm_map on affinity_group_vm_map
+CREATE TABLE affinity_group_vm_map (
+    group_id INTEGER NOT NULL REFERENCES affinity_group(id),
+    instance_id BIGINT NOT NULL,
+    PRIMARY KEY (group_id, instance_id)
 );
 
 -- table alert on alert
@@ -334,6 +385,15 @@ CREATE TABLE host (
     created TEXT NOT NULL,
     removed TEXT,
     update_count INTEGER NOT NULL DEFAULT 0
+, cpu_used_mhz BIGINT NOT NULL DEFAULT 0, ram_used_bytes BIGINT NOT NULL DEFAULT 0);
+
+-- table host_reservation on host_reservation
+CREATE TABLE host_reservation (
+    instance_id INTEGER PRIMARY KEY REFERENCES vm_instance(id),
+    host_id INTEGER NOT NULL REFERENCES host(id),
+    cpu_mhz BIGINT NOT NULL,
+    ram_bytes BIGINT NOT NULL,
+    created TEXT NOT NULL
 );
 
 -- table host_tag on host_tag
@@ -359,6 +419,22 @@ CREATE TABLE image_store (
     used_bytes BIGINT,
     created TEXT NOT NULL,
     removed TEXT
+);
+
+-- table instance_group on instance_group
+CREATE TABLE instance_group (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    name TEXT NOT NULL,
+    created TEXT NOT NULL,
+    removed TEXT
+);
+
+-- table instance_group_vm_map on instance_group_vm_map
+CREATE TABLE instance_group_vm_map (
+    instance_id BIGINT PRIMARY KEY,
+    group_id INTEGER NOT NULL REFERENCES instance_group(id)
 );
 
 -- table launch_permission on launch_permission
@@ -534,6 +610,25 @@ CREATE TABLE resource_detail (
     PRIMARY KEY (resource_type, resource_id, name)
 );
 
+-- table resource_tag on resource_tag
+CREATE TABLE resource_tag (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    -- CloudStack's resource object type: UserVm, Template, ISO, Volume, ...
+    resource_type TEXT NOT NULL,
+    -- The tagged row's internal id and its uuid (resource tables differ per type).
+    resource_id BIGINT NOT NULL,
+    resource_uuid TEXT NOT NULL,
+    -- The tagged resource's owner, not the caller who tagged it.
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    domain_id INTEGER NOT NULL REFERENCES domain(id),
+    customer TEXT,
+    created TEXT NOT NULL,
+    UNIQUE (resource_type, resource_id, tag_key)
+);
+
 -- table role on role
 CREATE TABLE role (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -630,6 +725,21 @@ CREATE TABLE session (
     last_seen TEXT NOT NULL
 );
 
+-- table ssh_keypair on ssh_keypair
+CREATE TABLE ssh_keypair (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    name TEXT NOT NULL,
+    -- MD5 of the key blob, colon-separated hex (CloudStack's form).
+    fingerprint TEXT NOT NULL,
+    -- "<type> <base64>", without the comment. The private key is never stored.
+    public_key TEXT NOT NULL,
+    created TEXT NOT NULL,
+    UNIQUE (account_id, name),
+    UNIQUE (account_id, fingerprint)
+);
+
 -- table storage_pool on storage_pool
 CREATE TABLE storage_pool (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -655,7 +765,7 @@ CREATE TABLE storage_pool (
     created TEXT NOT NULL,
     removed TEXT,
     update_count INTEGER NOT NULL DEFAULT 0
-);
+, allocated_bytes BIGINT NOT NULL DEFAULT 0);
 
 -- table storage_pool_tag on storage_pool_tag
 CREATE TABLE storage_pool_tag (
@@ -747,6 +857,44 @@ CREATE TABLE vlan (
     removed TEXT
 );
 
+-- table vm_instance on vm_instance
+CREATE TABLE vm_instance (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    -- Host name inside the guest (CloudStack's `name`).
+    name TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    -- Name on the hypervisor: i-<account id>-<vm id>-VM.
+    instance_name TEXT NOT NULL,
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    domain_id INTEGER NOT NULL REFERENCES domain(id),
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    pod_id INTEGER REFERENCES pod(id),
+    cluster_id INTEGER REFERENCES cluster(id),
+    host_id INTEGER REFERENCES host(id),
+    last_host_id INTEGER REFERENCES host(id),
+    template_id INTEGER NOT NULL REFERENCES vm_template(id),
+    iso_id INTEGER REFERENCES vm_template(id),
+    service_offering_id INTEGER NOT NULL,
+    cpus INTEGER NOT NULL,
+    cpu_speed INTEGER NOT NULL,
+    memory_mb BIGINT NOT NULL,
+    hypervisor TEXT NOT NULL,
+    guest_os_id INTEGER NOT NULL REFERENCES guest_os(id),
+    -- Allocated, Starting, Running, Stopping, Stopped, Migrating, Destroyed, Expunging,
+    -- Expunged, Error
+    state TEXT NOT NULL,
+    ha_enabled BOOLEAN NOT NULL,
+    instance_group TEXT,
+    user_data TEXT,
+    keypairs TEXT,
+    display_vm BOOLEAN NOT NULL,
+    created TEXT NOT NULL,
+    destroyed TEXT,
+    removed TEXT,
+    update_count BIGINT NOT NULL DEFAULT 0
+);
+
 -- table vm_template on vm_template
 CREATE TABLE vm_template (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -778,6 +926,31 @@ CREATE TABLE vm_template (
     template_tag TEXT,
     sort_key INTEGER NOT NULL,
     source_template_id INTEGER REFERENCES vm_template(id),
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count BIGINT NOT NULL DEFAULT 0
+);
+
+-- table volume on volume
+CREATE TABLE volume (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    domain_id INTEGER NOT NULL REFERENCES domain(id),
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    pool_id INTEGER REFERENCES storage_pool(id),
+    instance_id INTEGER REFERENCES vm_instance(id),
+    device_id INTEGER,
+    -- ROOT or DATADISK
+    volume_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    disk_offering_id INTEGER,
+    template_id INTEGER REFERENCES vm_template(id),
+    -- Allocated, Creating, Ready, Destroy, Expunging, Expunged
+    state TEXT NOT NULL,
+    path TEXT,
+    provisioning TEXT NOT NULL,
     created TEXT NOT NULL,
     removed TEXT,
     update_count BIGINT NOT NULL DEFAULT 0

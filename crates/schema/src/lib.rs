@@ -7,6 +7,7 @@
 //! Row types are plain structs, separate from the API's response objects.
 
 pub mod account;
+pub mod affinity_group;
 pub mod alert;
 pub mod capacity;
 pub mod cluster;
@@ -17,17 +18,21 @@ pub mod event;
 pub mod guest_os;
 pub mod host;
 pub mod image_store;
+pub mod instance_group;
 pub mod job;
 pub mod mshost;
 pub mod network_offering;
 pub mod offering;
+pub mod owner_scope;
 pub mod physical_network;
 pub mod pod;
+pub mod resource_tag;
 pub mod role;
 pub mod saga;
 pub mod service_offering;
 pub mod session;
 pub mod sql;
+pub mod ssh_keypair;
 pub mod storage_pool;
 pub mod user;
 pub mod vlan;

@@ -5,6 +5,7 @@
 //! registry there.
 
 pub mod accounts;
+pub mod affinity_groups;
 pub mod alerts;
 pub mod auth;
 pub mod capacity;
@@ -18,6 +19,7 @@ pub mod guest_os;
 pub mod hosts;
 pub mod hypervisors;
 pub mod image_stores;
+pub mod instance_groups;
 pub mod jobs;
 pub mod network_offerings;
 pub mod physical_networks;
@@ -25,7 +27,9 @@ pub mod pods;
 pub mod roles;
 pub mod service_offerings;
 pub mod simulator;
+pub mod ssh_keys;
 pub mod storage_pools;
+pub mod tags;
 pub mod users;
 pub mod vlan_ranges;
 pub mod zones;

@@ -3,6 +3,7 @@
 //! [`crate::access`].
 
 pub mod accounts;
+pub mod affinity_groups;
 pub mod alerts;
 pub mod capacity;
 pub mod clusters;
@@ -17,17 +18,23 @@ pub mod guest_os;
 pub mod hosts;
 pub mod hypervisors;
 pub mod image_stores;
+pub mod instance_groups;
 pub mod jobs;
 pub mod network_offering_input;
 pub mod network_offerings;
 pub mod network_services;
 pub mod offering_scope;
+pub mod owned;
 pub mod physical_networks;
 pub mod pods;
 pub mod roles;
 pub mod service_offerings;
 pub mod simulator;
+pub mod ssh_key_format;
+pub mod ssh_keys;
 pub mod storage_pools;
+pub mod tag_types;
+pub mod tags;
 pub mod users;
 pub mod vlan_ranges;
 pub mod vpc_offerings;

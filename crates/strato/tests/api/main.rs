@@ -18,6 +18,7 @@ mod identity;
 mod integration_port;
 mod inventory;
 mod jobs;
+mod keys_tags_groups;
 mod networks;
 mod offerings;
 mod quickstart;
