@@ -343,8 +343,9 @@ impl Conn<'_> {
 
     /// Takes `cpu_mhz`/`ram_bytes` on a host for a VM if the host still has room under
     /// its (over-provisioned) totals. One conditional UPDATE decides, so concurrent
-    /// reservations can never overcommit. Reserving again for the same VM is a no-op
-    /// that reports success.
+    /// reservations can never overcommit. Reserving again on the same host is a no-op
+    /// that reports success; a VM holding another host is refused unless `extra` (the
+    /// target of a migration, held next to the source).
     #[allow(clippy::too_many_arguments)]
     pub async fn reserve_host_capacity(
         &mut self,
@@ -354,15 +355,15 @@ impl Conn<'_> {
         ram_bytes: i64,
         cpu_factor: f64,
         ram_factor: f64,
+        extra: bool,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        const HELD: &str = "SELECT host_id FROM host_reservation WHERE instance_id = $1";
-        let held = on_conn!(self, |c| sqlx::query_scalar::<_, i64>(HELD)
-            .bind(instance_id)
-            .fetch_optional(&mut **c)
-            .await?);
-        if let Some(h) = held {
-            return Ok(h == host_id);
+        let held = self.host_reservations_of(instance_id).await?;
+        if held.contains(&host_id) {
+            return Ok(true);
+        }
+        if !held.is_empty() && !extra {
+            return Ok(false);
         }
         // Integer arithmetic in parts per thousand so both backends agree.
         const TAKE: &str = "UPDATE host SET cpu_used_mhz = cpu_used_mhz + $1, \
@@ -395,42 +396,61 @@ impl Conn<'_> {
         Ok(true)
     }
 
-    /// The host a VM holds capacity on, if any.
-    pub async fn host_reservation_of(&mut self, instance_id: i64) -> Result<Option<i64>> {
-        const SQL: &str = "SELECT host_id FROM host_reservation WHERE instance_id = $1";
+    /// The hosts a VM holds capacity on (two while it migrates).
+    pub async fn host_reservations_of(&mut self, instance_id: i64) -> Result<Vec<i64>> {
+        const SQL: &str =
+            "SELECT host_id FROM host_reservation WHERE instance_id = $1 ORDER BY created";
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(SQL)
             .bind(instance_id)
-            .fetch_optional(&mut **c)
+            .fetch_all(&mut **c)
             .await?))
     }
 
-    /// Gives back what a VM holds on its host; nothing when it holds nothing.
-    pub async fn release_host_capacity(&mut self, instance_id: i64) -> Result<()> {
-        const HELD: &str =
-            "SELECT host_id, cpu_mhz, ram_bytes FROM host_reservation WHERE instance_id = $1";
+    /// The host a VM holds capacity on, if any.
+    pub async fn host_reservation_of(&mut self, instance_id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .host_reservations_of(instance_id)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Gives back what a VM holds on one host, or on every host (`None`); nothing when
+    /// it holds nothing there.
+    pub async fn release_host_capacity(
+        &mut self,
+        instance_id: i64,
+        host: Option<i64>,
+    ) -> Result<()> {
+        const HELD: &str = "SELECT host_id, cpu_mhz, ram_bytes FROM host_reservation \
+             WHERE instance_id = $1";
         let held = on_conn!(self, |c| sqlx::query_as::<_, (i64, i64, i64)>(HELD)
             .bind(instance_id)
-            .fetch_optional(&mut **c)
+            .fetch_all(&mut **c)
             .await?);
-        let Some((host, cpu, ram)) = held else {
-            return Ok(());
-        };
-        const DROP: &str = "DELETE FROM host_reservation WHERE instance_id = $1";
-        let dropped = on_conn!(self, |c| sqlx::query(DROP)
-            .bind(instance_id)
-            .execute(&mut **c)
-            .await?
-            .rows_affected());
-        if dropped == 1 {
-            const GIVE: &str = "UPDATE host SET cpu_used_mhz = cpu_used_mhz - $1, \
-                 ram_used_bytes = ram_used_bytes - $2 WHERE id = $3";
-            on_conn!(self, |c| sqlx::query(GIVE)
-                .bind(cpu)
-                .bind(ram)
-                .bind(host)
+        for (host_id, cpu, ram) in held {
+            if host.is_some_and(|h| h != host_id) {
+                continue;
+            }
+            const DROP: &str =
+                "DELETE FROM host_reservation WHERE instance_id = $1 AND host_id = $2";
+            let dropped = on_conn!(self, |c| sqlx::query(DROP)
+                .bind(instance_id)
+                .bind(host_id)
                 .execute(&mut **c)
                 .await?
                 .rows_affected());
+            if dropped == 1 {
+                const GIVE: &str = "UPDATE host SET cpu_used_mhz = cpu_used_mhz - $1, \
+                     ram_used_bytes = ram_used_bytes - $2 WHERE id = $3";
+                on_conn!(self, |c| sqlx::query(GIVE)
+                    .bind(cpu)
+                    .bind(ram)
+                    .bind(host_id)
+                    .execute(&mut **c)
+                    .await?
+                    .rows_affected());
+            }
         }
         Ok(())
     }

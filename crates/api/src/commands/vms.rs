@@ -237,3 +237,52 @@ pub const UPDATE_VIRTUAL_MACHINE: CommandSpec = command(
     object("virtualmachine", VM_FIELDS),
 )
 .event("VM.UPDATE");
+
+pub const MIGRATE_VIRTUAL_MACHINE: CommandSpec = command(
+    "migrateVirtualMachine",
+    "Live-migrates a running VM to another host that reaches its storage",
+    Roles::ADMIN,
+    &[&[
+        ParamSpec::new("virtualmachineid", Uuid, "VM to move")
+            .required()
+            .related("listVirtualMachines"),
+        ParamSpec::new("hostid", Uuid, "Target host (default: the planner's choice)")
+            .related("findHostsForMigration"),
+    ]],
+    object("virtualmachine", VM_FIELDS),
+)
+.asynchronous("VirtualMachine")
+.event("VM.MIGRATE");
+
+pub const FIND_HOSTS_FOR_MIGRATION: CommandSpec = command(
+    "findHostsForMigration",
+    "Lists the hosts a running VM could be migrated to",
+    Roles::ADMIN,
+    &[
+        PAGING,
+        &[ParamSpec::new("virtualmachineid", Uuid, "The VM")
+            .required()
+            .related("listVirtualMachines")],
+    ],
+    list("host", MIGRATION_HOST_FIELDS),
+);
+
+const MIGRATION_HOST_FIELDS: &[FieldSpec] = &[
+    field("id", "string", "host id"),
+    field("name", "string", "host name"),
+    field("state", "string", "host status"),
+    field("zoneid", "string", "zone id"),
+    field("zonename", "string", "zone name"),
+    field("podid", "string", "pod id"),
+    field("clusterid", "string", "cluster id"),
+    field("clustername", "string", "cluster name"),
+    field("hypervisor", "string", "hypervisor"),
+    field("cpunumber", "integer", "CPU cores"),
+    field("cpuspeed", "long", "MHz per core"),
+    field("cpuallocated", "string", "share of CPU allocated to VMs"),
+    field("memorytotal", "long", "memory in bytes"),
+    field("memoryallocated", "long", "memory allocated to VMs in bytes"),
+    field("suitableformigration", "boolean", "true if the VM fits there"),
+    field("requiresStorageMotion", "boolean", "true if its volumes would have to move"),
+    field("hasenoughcapacity", "boolean", "true if the host has room for the VM"),
+];

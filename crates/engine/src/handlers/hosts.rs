@@ -45,7 +45,7 @@ async fn store_credentials(
 }
 
 /// CloudStack's "12.5%" form of a share.
-fn percent(part: i64, whole: i64) -> String {
+pub fn percent(part: i64, whole: i64) -> String {
     if whole <= 0 {
         return "0%".into();
     }

@@ -235,6 +235,7 @@ async fn reserve_capacity(ctx: &SagaCtx<DeployVm>) -> Result<Placed, ApiError> {
         ram_bytes: p.memory_mb << 20,
         root,
         local_storage: p.local_storage,
+        migration: false,
     };
     let placed = planner::reserve(&mut c, engine, id, &req).await?;
     c.set_vm_host(

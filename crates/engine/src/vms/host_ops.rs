@@ -42,7 +42,11 @@ pub fn pool_spec(p: &PoolCandidate) -> PoolSpec {
 
 /// Mounts these pools on the host (idempotent). Hosts forget their mounts when they
 /// restart, so every command that touches a volume mounts its pool first.
-pub async fn mount_pools(engine: &Engine, host_guid: &str, pool_ids: &[i64]) -> Result<(), ApiError> {
+pub async fn mount_pools(
+    engine: &Engine,
+    host_guid: &str,
+    pool_ids: &[i64],
+) -> Result<(), ApiError> {
     let mut pools = Vec::new();
     {
         let mut db = engine.store.acquire().await?;

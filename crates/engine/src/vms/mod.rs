@@ -4,6 +4,7 @@
 pub mod deploy;
 pub mod destroy;
 pub mod host_ops;
+pub mod migrate;
 pub mod planner;
 pub mod power;
 pub mod view;
@@ -24,6 +25,7 @@ pub fn register_sagas(s: &mut Sagas) -> Result<(), ApiError> {
     s.add::<power::StartVm>()?;
     s.add::<power::StopVm>()?;
     s.add::<destroy::ExpungeVm>()?;
+    s.add::<migrate::MigrateVm>()?;
     Ok(())
 }
 

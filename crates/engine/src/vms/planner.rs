@@ -25,6 +25,8 @@ pub struct Request {
     pub root: RootVolume,
     /// Local storage (the offering's storage type) instead of shared pools.
     pub local_storage: bool,
+    /// A migration target: held next to the host the VM runs on.
+    pub migration: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -126,6 +128,7 @@ pub async fn reserve(
                 req.ram_bytes,
                 f.cpu,
                 f.ram,
+                req.migration,
                 now,
             )
             .await?
@@ -133,7 +136,7 @@ pub async fn reserve(
             continue;
         }
         if req.root.pool_id.is_none() && !place_volume(c, req.root, pool.id, f.storage).await? {
-            c.release_host_capacity(instance_id).await?;
+            c.release_host_capacity(instance_id, Some(host.id)).await?;
             no_pool = true;
             continue;
         }
@@ -144,6 +147,33 @@ pub async fn reserve(
     } else {
         insufficient(NO_SERVER, "no host has enough free CPU and memory")
     })
+}
+
+/// The candidate hosts that have room for the request and reach its storage, without
+/// reserving anything (findHostsForMigration).
+pub async fn candidates_with_room(
+    c: &mut Conn<'_>,
+    engine: &Engine,
+    req: &Request,
+) -> Result<Vec<HostCandidate>, ApiError> {
+    let f = factors(engine);
+    let mut out = Vec::new();
+    for host in c.candidate_hosts(&req.filter).await? {
+        if !fits(&host, req, &f) {
+            continue;
+        }
+        let pools = c
+            .candidate_pools(req.filter.zone_id, host.cluster_id, host.id, req.local_storage)
+            .await?;
+        let reaches = match req.root.pool_id {
+            Some(p) => pools.iter().any(|x| x.id == p),
+            None => !pools.is_empty(),
+        };
+        if reaches {
+            out.push(host);
+        }
+    }
+    Ok(out)
 }
 
 /// Puts a volume on a pool, taking its bytes there, once: a volume placed already
@@ -172,9 +202,9 @@ pub async fn unplace_volume(c: &mut Conn<'_>, root: RootVolume) -> Result<(), Ap
     Ok(())
 }
 
-/// Gives back what a VM holds on its host (no-op when it holds nothing).
+/// Gives back what a VM holds on its hosts (no-op when it holds nothing).
 pub async fn release(c: &mut Conn<'_>, instance_id: i64) -> Result<(), ApiError> {
-    c.release_host_capacity(instance_id).await?;
+    c.release_host_capacity(instance_id, None).await?;
     Ok(())
 }
 

@@ -151,6 +151,7 @@ async fn reserve_capacity(ctx: &SagaCtx<StartVm>) -> Result<Started, ApiError> {
         ram_bytes: vm.memory_mb << 20,
         root,
         local_storage: offering.is_some_and(|o| o.disk.use_local_storage),
+        migration: false,
     };
     let placed = planner::reserve(&mut c, engine, id, &req).await?;
     c.set_vm_host(

@@ -67,14 +67,16 @@ CREATE TABLE volume (
 CREATE INDEX volume_instance ON volume(instance_id) WHERE removed IS NULL;
 CREATE INDEX volume_account ON volume(account_id) WHERE removed IS NULL;
 
--- What a VM holds on its host: one row per placed VM. Inserting or deleting the row is
--- what moves the host's counters, so reserving or releasing twice changes nothing.
+-- What a VM holds on a host: one row per placed VM (two while it migrates). Inserting
+-- or deleting the row is what moves the host's counters, so reserving or releasing
+-- twice changes nothing.
 CREATE TABLE host_reservation (
-    instance_id INTEGER PRIMARY KEY REFERENCES vm_instance(id),
+    instance_id INTEGER NOT NULL REFERENCES vm_instance(id),
     host_id INTEGER NOT NULL REFERENCES host(id),
     cpu_mhz BIGINT NOT NULL,
     ram_bytes BIGINT NOT NULL,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    PRIMARY KEY (instance_id, host_id)
 );
 
 -- Capacity held by VMs, kept next to the host's totals so one conditional UPDATE both

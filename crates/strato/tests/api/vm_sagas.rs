@@ -8,6 +8,7 @@ use std::time::Duration;
 use strato_api::params::RawParams;
 use strato_engine::vms::deploy::{DeployParams, DeployVm, check};
 use strato_engine::vms::destroy::{ExpungeParams, ExpungeVm};
+use strato_engine::vms::migrate::{MigrateParams, MigrateVm};
 use strato_engine::vms::power::{StartParams, StartVm, StopParams, StopVm};
 use strato_engine::{Caller, Ctx, Engine};
 use strato_saga::{SagaExecutor, SagaResult, testing};
@@ -215,5 +216,48 @@ async fn start_and_stop_unwind_to_the_state_they_started_from() {
     testing::actions_succeed_idempotently::<StopVm>(&exec, &engine, stop.clone()).await;
     assert_eq!(state(&engine).await, "Stopped");
     assert_eq!(held(&engine).await.3, 0);
+    cloud.stop().await;
+}
+
+#[tokio::test]
+async fn migration_unwinds_to_the_source_host_from_every_step() {
+    let cloud = TestCloud::start().await;
+    let admin = cloud.admin().await;
+    let z = sim_zone(&admin, &["", ""]).await;
+    let engine = cloud.server.as_ref().expect("running").engine.clone();
+    let exec = executor(&engine);
+    let job = deploy(&admin, &z, &[]).await;
+    let uuid = job["jobresult"]["virtualmachine"]["id"].as_str().expect("id");
+    let vm = engine
+        .store
+        .acquire()
+        .await
+        .expect("db")
+        .c()
+        .vm_by_uuid(uuid)
+        .await
+        .expect("query")
+        .expect("vm");
+    let source = vm.host_id.expect("placed");
+    let where_ = async |e: &Engine| {
+        let mut db = e.store.acquire().await.expect("db");
+        let v = db.c().vm_by_id(vm.id).await.expect("q").expect("vm");
+        let held = db.c().host_reservations_of(vm.id).await.expect("q");
+        (v.state, v.host_id, held)
+    };
+    let at_source = async |e: &Engine| {
+        assert_eq!(where_(e).await, ("Running".to_string(), Some(source), vec![source]));
+        assert_eq!(held(e).await.3, 512 << 20, "capacity leaked");
+    };
+    let params = MigrateParams { vm_id: vm.id, host_id: None };
+    testing::action_failure_can_unwind::<MigrateVm>(&exec, &engine, &params, at_source).await;
+    testing::action_failure_can_unwind_idempotently::<MigrateVm>(&exec, &engine, &params, at_source)
+        .await;
+    testing::actions_succeed_idempotently::<MigrateVm>(&exec, &engine, params.clone()).await;
+    let (state, host, reservations) = where_(&engine).await;
+    assert_eq!(state, "Running");
+    assert_ne!(host, Some(source));
+    assert_eq!(reservations.len(), 1, "held on one host only after a migration");
+    assert_eq!(held(&engine).await.3, 512 << 20);
     cloud.stop().await;
 }

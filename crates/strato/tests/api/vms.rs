@@ -322,3 +322,47 @@ async fn concurrent_deploys_never_overcommit_a_cluster() {
     assert_eq!(all["count"], 50, "{all}");
     cloud.stop().await;
 }
+
+#[tokio::test]
+async fn a_running_vm_migrates_and_its_capacity_moves_with_it() {
+    let cloud = TestCloud::start().await;
+    let admin = cloud.admin().await;
+    let z = sim_zone(&admin, &["", ""]).await;
+    let vm = vm_of(&deploy(&admin, &z, &[]).await);
+    let id = vm["id"].as_str().expect("id").to_string();
+    let source = vm["hostid"].as_str().expect("host").to_string();
+    let found = admin
+        .ok("findHostsForMigration", &[("virtualmachineid", &id)])
+        .await;
+    assert_eq!(found["count"], 1, "{found}");
+    let target = found["host"][0]["id"].as_str().expect("target").to_string();
+    assert_ne!(target, source);
+    assert_eq!(found["host"][0]["suitableformigration"], true);
+
+    let (user, _) = new_account(&admin, "tenant", None, "0").await;
+    let r = user
+        .call("migrateVirtualMachine", &[("virtualmachineid", &id)])
+        .await;
+    assert_eq!(r.status, 432, "migration is for admins: {}", r.text);
+    let job = admin
+        .wait_job(
+            "migrateVirtualMachine",
+            &[("virtualmachineid", &id), ("hostid", &source)],
+        )
+        .await;
+    assert_eq!(job["jobresult"]["errorcode"], 431, "same host: {job}");
+
+    let moved = vm_of(
+        &admin
+            .wait_job("migrateVirtualMachine", &[("virtualmachineid", &id)])
+            .await,
+    );
+    assert_eq!(moved["state"], "Running");
+    assert_eq!(moved["hostid"], target.as_str());
+    let hosts = admin.ok("listHosts", &[("type", "Routing")]).await;
+    for h in hosts["host"].as_array().expect("hosts") {
+        let want = if h["id"] == target.as_str() { 512 << 20 } else { 0 };
+        assert_eq!(h["memoryallocated"], want, "{h}");
+    }
+    cloud.stop().await;
+}
