@@ -11,6 +11,7 @@ pub mod handlers;
 pub mod jobs;
 pub mod net;
 pub mod paging;
+pub mod limits;
 pub mod password;
 pub mod registry;
 pub mod secrets;

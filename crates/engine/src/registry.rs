@@ -202,6 +202,18 @@ fn all() -> Vec<Command> {
             h::physical_networks::list_virtual_router_elements
         ),
         cmd!(
+            api::resource_limits::LIST_RESOURCE_LIMITS,
+            h::resource_limits::list_resource_limits
+        ),
+        cmd!(
+            api::resource_limits::UPDATE_RESOURCE_LIMIT,
+            h::resource_limits::update_resource_limit
+        ),
+        cmd!(
+            api::resource_limits::UPDATE_RESOURCE_COUNT,
+            h::resource_limits::update_resource_count
+        ),
+        cmd!(
             api::physical_networks::CONFIGURE_VIRTUAL_ROUTER_ELEMENT,
             h::physical_networks::configure_virtual_router_element
         ),

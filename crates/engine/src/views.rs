@@ -8,6 +8,7 @@ use strato_schema::role::{PermissionRow, RoleRow};
 use strato_schema::user::UserRow;
 
 use crate::caller::Caller;
+use crate::limits::{self, ResourceType, Usage};
 
 pub fn domain(d: &DomainRow) -> Obj {
     Obj::new("domain")
@@ -92,6 +93,41 @@ pub fn account(
                     .collect(),
             ),
         )
+}
+
+/// Adds `<type>limit`, `<type>total` and `<type>available` of every resource type, as
+/// account and domain responses carry them: limits and what is left are strings
+/// ("Unlimited" for no limit), storage is in GiB (secondary storage's total a float).
+pub fn with_usage(mut o: Obj, u: &Usage) -> Obj {
+    for t in ResourceType::ALL {
+        let p = t.field_prefix();
+        let (limit, count) = (u.limit(t), u.count(t));
+        let unlimited = limit == limits::UNLIMITED;
+        let (total, available) = match t {
+            ResourceType::SecondaryStorage => {
+                let used = count as f64 / limits::GIB as f64;
+                let left = (limit / limits::GIB) as f64 - used;
+                // Java's float text, as CloudStack prints it: "398.0".
+                (Node::Float(used), format!("{left:?}"))
+            }
+            ResourceType::PrimaryStorage => {
+                let used = count / limits::GIB;
+                (Node::Int(used), (limit / limits::GIB - used).to_string())
+            }
+            _ => (Node::Int(count), (limit - count).to_string()),
+        };
+        let shown_limit = if t.is_storage() {
+            limit / limits::GIB
+        } else {
+            limit
+        };
+        let text = |v: String| if unlimited { "Unlimited".into() } else { v };
+        o = o
+            .str(&format!("{p}limit"), text(shown_limit.to_string()))
+            .node(&format!("{p}total"), total)
+            .str(&format!("{p}available"), text(available));
+    }
+    o
 }
 
 pub fn role(r: &RoleRow) -> Obj {

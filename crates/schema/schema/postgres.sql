@@ -426,12 +426,24 @@ saga.stuck_reason text NULL
 saga.update_count bigint NOT NULL DEFAULT 0
 saga.updated timestamp with time zone NOT NULL
 saga.uuid text NOT NULL
+-- table resource_count
+resource_count.count bigint NOT NULL DEFAULT 0
+resource_count.owner_id bigint NOT NULL
+resource_count.owner_type text NOT NULL
+resource_count.resource_type text NOT NULL
+
 
 -- table saga_node_event
 saga_node_event.created timestamp with time zone NOT NULL
 saga_node_event.error text NULL
 saga_node_event.event text NOT NULL
 saga_node_event.id bigint NOT NULL
+-- table resource_limit
+resource_limit.max_value bigint NOT NULL
+resource_limit.owner_id bigint NOT NULL
+resource_limit.owner_type text NOT NULL
+resource_limit.resource_type text NOT NULL
+
 saga_node_event.node bigint NOT NULL
 saga_node_event.output text NULL
 saga_node_event.saga_id bigint NOT NULL
@@ -913,7 +925,9 @@ launch_permission launch_permission_account_id_fkey: FOREIGN KEY (account_id) RE
 launch_permission launch_permission_pkey: PRIMARY KEY (template_id, account_id)
 launch_permission launch_permission_template_id_fkey: FOREIGN KEY (template_id) REFERENCES vm_template(id)
 mshost mshost_pkey: PRIMARY KEY (id)
+CREATE UNIQUE INDEX resource_count_pkey ON public.resource_count USING btree (owner_type, owner_id, resource_type);
 mshost mshost_uuid_key: UNIQUE (uuid)
+CREATE UNIQUE INDEX resource_limit_pkey ON public.resource_limit USING btree (owner_type, owner_id, resource_type);
 network_offering network_offering_pkey: PRIMARY KEY (id)
 network_offering network_offering_service_offering_id_fkey: FOREIGN KEY (service_offering_id) REFERENCES service_offering(id)
 network_offering network_offering_uuid_key: UNIQUE (uuid)
@@ -1031,3 +1045,9 @@ vpc_offering_service vpc_offering_service_vpc_offering_id_fkey: FOREIGN KEY (vpc
 zone zone_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
 zone zone_pkey: PRIMARY KEY (id)
 zone zone_uuid_key: UNIQUE (uuid)
+resource_count resource_count_count_check: CHECK ((count >= 0))
+resource_count resource_count_owner_type_check: CHECK ((owner_type = ANY (ARRAY['account'::text, 'domain'::text])))
+resource_count resource_count_pkey: PRIMARY KEY (owner_type, owner_id, resource_type)
+resource_limit resource_limit_max_value_check: CHECK ((max_value >= '-1'::integer))
+resource_limit resource_limit_owner_type_check: CHECK ((owner_type = ANY (ARRAY['account'::text, 'domain'::text])))
+resource_limit resource_limit_pkey: PRIMARY KEY (owner_type, owner_id, resource_type)

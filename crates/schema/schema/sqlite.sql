@@ -707,6 +707,15 @@ CREATE TABLE service_offering (
     vm_type TEXT,
     default_use BOOLEAN NOT NULL,
     dynamic_scaling_enabled BOOLEAN NOT NULL,
+-- table resource_count on resource_count
+CREATE TABLE resource_count (
+    owner_type TEXT NOT NULL CHECK (owner_type IN ('account', 'domain')),
+    owner_id BIGINT NOT NULL,
+    resource_type TEXT NOT NULL,
+    count BIGINT NOT NULL DEFAULT 0 CHECK (count >= 0),
+    PRIMARY KEY (owner_type, owner_id, resource_type)
+);
+
     disk_offering_strictness BOOLEAN NOT NULL,
     disk_offering_id INTEGER NOT NULL REFERENCES disk_offering(id),
     state TEXT NOT NULL,
@@ -714,6 +723,16 @@ CREATE TABLE service_offering (
     created TEXT NOT NULL,
     removed TEXT,
     update_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- table resource_limit on resource_limit
+CREATE TABLE resource_limit (
+    owner_type TEXT NOT NULL CHECK (owner_type IN ('account', 'domain')),
+    owner_id BIGINT NOT NULL,
+    resource_type TEXT NOT NULL,
+    -- -1: unlimited.
+    max_value BIGINT NOT NULL CHECK (max_value >= -1),
+    PRIMARY KEY (owner_type, owner_id, resource_type)
 );
 
 -- table session on session

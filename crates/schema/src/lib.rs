@@ -29,6 +29,7 @@ pub mod pod;
 pub mod resource_tag;
 pub mod role;
 pub mod saga;
+pub mod resource_limit;
 pub mod service_offering;
 pub mod session;
 pub mod sql;

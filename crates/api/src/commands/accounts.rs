@@ -3,8 +3,9 @@
 use crate::spec::{ParamSpec, ParamType::*, Roles, *};
 
 use super::PAGING;
+use super::resource_limits::with_usage_fields;
 
-pub const ACCOUNT_FIELDS: &[FieldSpec] = &[
+pub const ACCOUNT_FIELDS: &[FieldSpec] = with_usage_fields![
     field("id", "string", "account id"),
     field("name", "string", "account name"),
     field(

@@ -3,8 +3,9 @@
 use crate::spec::{ParamSpec, ParamType::*, Roles, *};
 
 use super::PAGING;
+use super::resource_limits::with_usage_fields;
 
-pub const DOMAIN_FIELDS: &[FieldSpec] = &[
+pub const DOMAIN_FIELDS: &[FieldSpec] = with_usage_fields![
     field("id", "string", "domain id"),
     field("name", "string", "domain name"),
     field("level", "integer", "depth in the tree; ROOT is 0"),

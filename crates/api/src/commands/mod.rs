@@ -25,6 +25,7 @@ pub mod network_offerings;
 pub mod physical_networks;
 pub mod pods;
 pub mod roles;
+pub mod resource_limits;
 pub mod service_offerings;
 pub mod simulator;
 pub mod ssh_keys;

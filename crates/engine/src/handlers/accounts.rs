@@ -14,17 +14,23 @@ use strato_schema::user::{NewUser, UserRow};
 
 use super::{check_name, concurrent_change, domain_or_own, find_account};
 use crate::caller::{Caller, RoleType};
-use crate::{Ctx, access, paging, password, views};
+use crate::{Ctx, access, limits, paging, password, views};
 
-/// The account's response object with its users and details.
+/// The account's response object with its users, details and resource usage.
 pub async fn account_obj(
     conn: &mut Conn<'_>,
     a: &AccountRow,
-    caller: &Caller,
+    ctx: &Ctx,
 ) -> Result<strato_api::response::Obj, ApiError> {
     let users = conn.users_of_account(a.id).await?;
     let details = conn.account_details(a.id).await?;
-    Ok(views::account(a, &users, &details, caller))
+    let defaults = limits::Defaults::from_settings(&ctx.engine.settings);
+    let usage = limits::account_usage(conn, &defaults, std::slice::from_ref(a)).await?;
+    let obj = views::account(a, &users, &details, &ctx.caller);
+    Ok(match usage.get(&a.id) {
+        Some(u) => views::with_usage(obj, u),
+        None => obj,
+    })
 }
 
 /// The role for a new account: `roleid`, else the default role of `accounttype`.
@@ -184,7 +190,7 @@ pub async fn create_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         .account_by_id(account_id)
         .await?
         .ok_or_else(|| ApiError::internal("account vanished"))?;
-    let obj = account_obj(&mut tx.c(), &a, &ctx.caller).await?;
+    let obj = account_obj(&mut tx.c(), &a, &ctx).await?;
     tx.commit().await?;
     Ok(Reply::Object(obj))
 }
@@ -231,11 +237,30 @@ pub async fn list_accounts(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     for (id, k, v) in c.details_of_accounts(&ids).await? {
         details.entry(id).or_default().push((k, v));
     }
+    // `details=min` leaves out the resource usage, as in CloudStack.
+    let usage = if minimal(&args) {
+        HashMap::new()
+    } else {
+        let defaults = limits::Defaults::from_settings(&ctx.engine.settings);
+        limits::account_usage(&mut c, &defaults, &accounts).await?
+    };
     let items = accounts
         .iter()
-        .map(|a| views::account(a, of(&users, a.id), of(&details, a.id), &ctx.caller))
+        .map(|a| {
+            let o = views::account(a, of(&users, a.id), of(&details, a.id), &ctx.caller);
+            match usage.get(&a.id) {
+                Some(u) => views::with_usage(o, u),
+                None => o,
+            }
+        })
         .collect();
     Ok(Reply::list(total as usize, items))
+}
+
+/// True when `details` asks for the minimal view only.
+pub fn minimal(args: &Args) -> bool {
+    args.list("details")
+        .is_some_and(|d| d.iter().any(|x| x.eq_ignore_ascii_case("min")))
 }
 
 /// The entries grouped under `id`, or none.
@@ -266,7 +291,7 @@ async fn save(
         .account_by_id(a.id)
         .await?
         .ok_or_else(|| ApiError::internal("account vanished"))?;
-    Ok(Reply::Object(account_obj(conn, &a, &ctx.caller).await?))
+    Ok(Reply::Object(account_obj(conn, &a, ctx).await?))
 }
 
 pub async fn update_account(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {

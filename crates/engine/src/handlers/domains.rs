@@ -1,13 +1,40 @@
 //! createDomain, listDomains, listDomainChildren, updateDomain, deleteDomain.
 
 use strato_api::params::Args;
-use strato_api::response::Reply;
+use strato_api::response::{Obj, Reply};
 use strato_common::ApiError;
 use strato_schema::Conn;
 use strato_schema::domain::{DomainFilter, DomainRow, NewDomain};
 
 use super::{check_name, domain_or_own};
-use crate::{Ctx, access, paging, views};
+use crate::{Ctx, access, limits, paging, views};
+
+/// Domains as responses, with their resource usage unless `details=min` asks for less.
+async fn domain_objs(
+    c: &mut Conn<'_>,
+    ctx: &Ctx,
+    args: &Args,
+    rows: &[DomainRow],
+) -> Result<Vec<Obj>, ApiError> {
+    if super::accounts::minimal(args) {
+        return Ok(rows.iter().map(views::domain).collect());
+    }
+    let defaults = limits::Defaults::from_settings(&ctx.engine.settings);
+    let usage = limits::domain_usage(c, &defaults, rows).await?;
+    Ok(rows
+        .iter()
+        .map(|d| match usage.get(&d.id) {
+            Some(u) => views::with_usage(views::domain(d), u),
+            None => views::domain(d),
+        })
+        .collect())
+}
+
+async fn domain_obj(c: &mut Conn<'_>, ctx: &Ctx, d: &DomainRow) -> Result<Obj, ApiError> {
+    let mut objs = domain_objs(c, ctx, &Args::default(), std::slice::from_ref(d)).await?;
+    objs.pop()
+        .ok_or_else(|| ApiError::internal("the domain's response is missing"))
+}
 
 async fn by_id(conn: &mut Conn<'_>, ctx: &Ctx, id: &str) -> Result<DomainRow, ApiError> {
     let d = conn
@@ -70,8 +97,9 @@ pub async fn create_domain(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         .domain_by_id(id)
         .await?
         .ok_or_else(|| ApiError::internal("domain vanished"))?;
+    let obj = domain_obj(&mut tx.c(), &ctx, &d).await?;
     tx.commit().await?;
-    Ok(Reply::Object(views::domain(&d)))
+    Ok(Reply::Object(obj))
 }
 
 pub async fn list_domains(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
@@ -102,10 +130,8 @@ pub async fn list_domains(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         }
     };
     let (total, rows) = c.list_domains(&filter, page).await?;
-    Ok(Reply::list(
-        total as usize,
-        rows.iter().map(views::domain).collect(),
-    ))
+    let items = domain_objs(&mut c, &ctx, &args, &rows).await?;
+    Ok(Reply::list(total as usize, items))
 }
 
 pub async fn list_domain_children(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
@@ -130,10 +156,8 @@ pub async fn list_domain_children(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
     } else {
         total
     };
-    Ok(Reply::list(
-        total as usize,
-        rows.iter().map(views::domain).collect(),
-    ))
+    let items = domain_objs(&mut c, &ctx, &args, &rows).await?;
+    Ok(Reply::list(total as usize, items))
 }
 
 pub async fn update_domain(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
@@ -180,8 +204,9 @@ pub async fn update_domain(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         .domain_by_id(d.id)
         .await?
         .ok_or_else(|| ApiError::internal("domain vanished"))?;
+    let obj = domain_obj(&mut tx.c(), &ctx, &d).await?;
     tx.commit().await?;
-    Ok(Reply::Object(views::domain(&d)))
+    Ok(Reply::Object(obj))
 }
 
 pub async fn delete_domain(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {

@@ -28,6 +28,7 @@ pub mod owned;
 pub mod physical_networks;
 pub mod pods;
 pub mod roles;
+pub mod resource_limits;
 pub mod service_offerings;
 pub mod simulator;
 pub mod ssh_key_format;

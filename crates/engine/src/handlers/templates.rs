@@ -20,6 +20,7 @@ use super::clusters::HYPERVISORS;
 use super::template_view::{Kind, template_entries};
 use super::{check_name, concurrent_change, domain_or_own, one_of};
 use crate::caller::Caller;
+use crate::limits::{self, ResourceType};
 use crate::{Ctx, access, images};
 
 /// `resource_detail.resource_type` of template details.
@@ -201,6 +202,7 @@ pub async fn create(
             "No zone has an image store; add one with addImageStore first",
         ));
     }
+    limits::reserve(&mut c, owner.id, &[(ResourceType::Template, 1)]).await?;
     let uuid = uuid::Uuid::new_v4().to_string();
     let now = strato_schema::now();
     let id = c
@@ -485,6 +487,17 @@ async fn delete(ctx: Ctx, args: Args, kind: Kind) -> Result<Reply, ApiError> {
     for r in &doomed {
         c.delete_template_ref(r.id).await?;
     }
+    // Ready copies were counted as secondary storage when they finished.
+    let bytes: i64 = doomed
+        .iter()
+        .filter(|r| r.is_ready())
+        .filter_map(|r| r.physical_size)
+        .sum();
+    let mut freed = vec![(ResourceType::SecondaryStorage, bytes)];
+    if doomed.len() == refs.len() {
+        freed.push((ResourceType::Template, 1));
+    }
+    limits::release(&mut c, t.account_id, &freed).await?;
     if doomed.len() == refs.len() {
         c.remove_template(t.id, strato_schema::now()).await?;
         super::tags::delete_tags_of(&mut c, super::tags::template_type(kind), t.id).await?;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use strato_common::ApiError;
+use strato_common::{ApiError, ErrorCode};
 use strato_image_download::{AllowedSites, DownloadRequest, ImageFormat, parse_checksum};
 use strato_schema::template::{NewTemplateRef, TemplateRefRow, TemplateRow, state};
 use tokio::io::AsyncWriteExt;
@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 
 use super::{location, template_dir, zone_is_simulated};
 use crate::Engine;
+use crate::limits::{self, ResourceType};
 
 /// Copies worked on at once by one server; downloads stream, so this bounds sockets and
 /// disk bandwidth rather than memory.
@@ -175,11 +176,7 @@ async fn work(engine: &Engine, r: TemplateRefRow) -> Result<(), ApiError> {
     let now = strato_schema::now();
     let mut db = engine.store.acquire().await?;
     let recorded = match &outcome {
-        Ok(done) => {
-            db.c()
-                .finish_template_ref(r.id, &done.path, done.size, done.physical_size, now)
-                .await?
-        }
+        Ok(done) => finish(engine, &r, &t, done, now).await?,
         Err(reason) => {
             tracing::warn!(template = %t.uuid, store = %r.store_name, %reason, "template copy failed");
             db.c()
@@ -192,6 +189,41 @@ async fn work(engine: &Engine, r: TemplateRefRow) -> Result<(), ApiError> {
         super::remove_files(&r, &t).await;
     }
     Ok(())
+}
+
+/// Records a finished copy and counts its bytes as the owner's secondary storage, in
+/// one transaction. Returns false when the copy was deleted meanwhile, or failed because
+/// it would exceed the owner's secondary storage limit.
+async fn finish(
+    engine: &Engine,
+    r: &TemplateRefRow,
+    t: &TemplateRow,
+    done: &Done,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, ApiError> {
+    let mut tx = engine.store.begin().await?;
+    let mut c = tx.c();
+    let bytes = [(ResourceType::SecondaryStorage, done.physical_size)];
+    match limits::reserve(&mut c, t.account_id, &bytes).await {
+        Ok(()) => {
+            if !c
+                .finish_template_ref(r.id, &done.path, done.size, done.physical_size, now)
+                .await?
+            {
+                // Rolled back: nothing stays counted.
+                return Ok(false);
+            }
+        }
+        Err(e) if e.code == ErrorCode::ResourceAllocation => {
+            c.fail_template_ref(r.id, state::DOWNLOAD_ERROR, &e.text, now)
+                .await?;
+            tx.commit().await?;
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 struct Done {

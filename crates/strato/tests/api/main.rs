@@ -19,6 +19,7 @@ mod integration_port;
 mod inventory;
 mod jobs;
 mod keys_tags_groups;
+mod limits;
 mod networks;
 mod offerings;
 mod quickstart;
