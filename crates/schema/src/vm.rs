@@ -295,6 +295,32 @@ impl Conn<'_> {
             == 1)
     }
 
+    /// A new compute offering and its size (optimistic: false on a lost race).
+    pub async fn set_vm_offering(
+        &mut self,
+        id: i64,
+        seen: i64,
+        offering_id: i64,
+        cpus: i32,
+        cpu_speed: i32,
+        memory_mb: i64,
+    ) -> Result<bool> {
+        const SQL: &str = "UPDATE vm_instance SET service_offering_id = $1, cpus = $2, \
+             cpu_speed = $3, memory_mb = $4, update_count = update_count + 1 \
+             WHERE id = $5 AND update_count = $6";
+        Ok(on_conn!(self, |c| sqlx::query(SQL)
+            .bind(offering_id)
+            .bind(cpus)
+            .bind(cpu_speed)
+            .bind(memory_mb)
+            .bind(id)
+            .bind(seen)
+            .execute(&mut **c)
+            .await?
+            .rows_affected())
+            == 1)
+    }
+
     /// Records where a VM runs (or that it runs nowhere: all `None`).
     pub async fn set_vm_host(
         &mut self,

@@ -246,8 +246,12 @@ pub const MIGRATE_VIRTUAL_MACHINE: CommandSpec = command(
         ParamSpec::new("virtualmachineid", Uuid, "VM to move")
             .required()
             .related("listVirtualMachines"),
-        ParamSpec::new("hostid", Uuid, "Target host (default: the planner's choice)")
-            .related("findHostsForMigration"),
+        ParamSpec::new(
+            "hostid",
+            Uuid,
+            "Target host (default: the planner's choice)",
+        )
+        .related("findHostsForMigration"),
     ]],
     object("virtualmachine", VM_FIELDS),
 )
@@ -281,8 +285,38 @@ const MIGRATION_HOST_FIELDS: &[FieldSpec] = &[
     field("cpuspeed", "long", "MHz per core"),
     field("cpuallocated", "string", "share of CPU allocated to VMs"),
     field("memorytotal", "long", "memory in bytes"),
-    field("memoryallocated", "long", "memory allocated to VMs in bytes"),
-    field("suitableformigration", "boolean", "true if the VM fits there"),
-    field("requiresStorageMotion", "boolean", "true if its volumes would have to move"),
-    field("hasenoughcapacity", "boolean", "true if the host has room for the VM"),
+    field(
+        "memoryallocated",
+        "long",
+        "memory allocated to VMs in bytes",
+    ),
+    field(
+        "suitableformigration",
+        "boolean",
+        "true if the VM fits there",
+    ),
+    field(
+        "requiresStorageMotion",
+        "boolean",
+        "true if its volumes would have to move",
+    ),
+    field(
+        "hasenoughcapacity",
+        "boolean",
+        "true if the host has room for the VM",
+    ),
 ];
+
+pub const CHANGE_SERVICE_FOR_VIRTUAL_MACHINE: CommandSpec = command(
+    "changeServiceForVirtualMachine",
+    "Gives a stopped VM another compute offering",
+    Roles::ALL,
+    &[&[
+        VM_ID,
+        ParamSpec::new("serviceofferingid", Uuid, "The new compute offering")
+            .required()
+            .related("listServiceOfferings"),
+    ]],
+    object("virtualmachine", VM_FIELDS),
+)
+.event("VM.UPGRADE");

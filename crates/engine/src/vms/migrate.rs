@@ -67,7 +67,10 @@ async fn mark_migrating(ctx: &SagaCtx<MigrateVm>) -> Result<i64, ApiError> {
     let id = ctx.params().vm_id;
     let mut db = ctx.context().store.acquire().await?;
     let mut c = db.c();
-    if !c.set_vm_state(id, &["Running", "Migrating"], "Migrating").await? {
+    if !c
+        .set_vm_state(id, &["Running", "Migrating"], "Migrating")
+        .await?
+    {
         return Err(bad_state(&vm(&mut c, id).await?, "migrate"));
     }
     Ok(id)
@@ -82,7 +85,11 @@ async fn unmark_migrating(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
 }
 
 /// The planner's request for another host of the VM's zone that reaches its volumes.
-async fn request(c: &mut Conn<'_>, v: &VmRow, host_id: Option<i64>) -> Result<planner::Request, ApiError> {
+async fn request(
+    c: &mut Conn<'_>,
+    v: &VmRow,
+    host_id: Option<i64>,
+) -> Result<planner::Request, ApiError> {
     let root = c
         .volumes_of_vms(&[v.id])
         .await?
@@ -198,7 +205,8 @@ async fn switch_host(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
     c.release_host_capacity(id, Some(t.source_id)).await?;
     c.set_vm_host(id, Some((target.id, target.pod_id, target.cluster_id)))
         .await?;
-    c.set_vm_state(id, &["Migrating", "Running"], "Running").await?;
+    c.set_vm_state(id, &["Migrating", "Running"], "Running")
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -227,7 +235,14 @@ pub async fn migrate_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiE
             "Invalid parameter hostid: the VM already runs on that host",
         ));
     }
-    sagas::run::<MigrateVm>(&ctx, MigrateParams { vm_id: v.id, host_id }).await
+    sagas::run::<MigrateVm>(
+        &ctx,
+        MigrateParams {
+            vm_id: v.id,
+            host_id,
+        },
+    )
+    .await
 }
 
 /// `virtualmachineid`, for admins only (CloudStack's migration commands are admin ones).
@@ -255,7 +270,9 @@ pub async fn find_hosts_for_migration(ctx: Ctx, args: Args) -> Result<Reply, Api
     let fits = planner::candidates_with_room(&mut c, &ctx.engine, &req).await?;
     let total = fits.len();
     let start = usize::try_from(page.offset).unwrap_or(0);
-    let take = page.limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(0));
+    let take = page
+        .limit
+        .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(0));
     let mut items = Vec::new();
     for h in fits.into_iter().skip(start).take(take) {
         let row = c

@@ -5,6 +5,7 @@ pub mod deploy;
 pub mod destroy;
 pub mod host_ops;
 pub mod migrate;
+pub mod offering;
 pub mod planner;
 pub mod power;
 pub mod view;

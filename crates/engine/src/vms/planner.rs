@@ -163,7 +163,12 @@ pub async fn candidates_with_room(
             continue;
         }
         let pools = c
-            .candidate_pools(req.filter.zone_id, host.cluster_id, host.id, req.local_storage)
+            .candidate_pools(
+                req.filter.zone_id,
+                host.cluster_id,
+                host.id,
+                req.local_storage,
+            )
             .await?;
         let reaches = match req.root.pool_id {
             Some(p) => pools.iter().any(|x| x.id == p),

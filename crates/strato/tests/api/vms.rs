@@ -361,8 +361,52 @@ async fn a_running_vm_migrates_and_its_capacity_moves_with_it() {
     assert_eq!(moved["hostid"], target.as_str());
     let hosts = admin.ok("listHosts", &[("type", "Routing")]).await;
     for h in hosts["host"].as_array().expect("hosts") {
-        let want = if h["id"] == target.as_str() { 512 << 20 } else { 0 };
+        let want = if h["id"] == target.as_str() {
+            512 << 20
+        } else {
+            0
+        };
         assert_eq!(h["memoryallocated"], want, "{h}");
     }
+    cloud.stop().await;
+}
+
+#[tokio::test]
+async fn a_stopped_vm_changes_offering_and_starts_with_the_new_size() {
+    let cloud = TestCloud::start().await;
+    let admin = cloud.admin().await;
+    let z = sim_zone(&admin, &[""]).await;
+    let (user, _) = new_account(&admin, "tenant", None, "0").await;
+    let vm = vm_of(&deploy(&user, &z, &[]).await);
+    let id = vm["id"].as_str().expect("id").to_string();
+    let medium = admin
+        .ok("listServiceOfferings", &[("name", "Medium Instance")])
+        .await["serviceoffering"][0]["id"]
+        .as_str()
+        .expect("Medium Instance")
+        .to_string();
+    let text = user
+        .err(
+            "changeServiceForVirtualMachine",
+            &[("id", &id), ("serviceofferingid", &medium)],
+            431,
+        )
+        .await;
+    assert!(text.contains("Running"), "{text}");
+    vm_of(&user.wait_job("stopVirtualMachine", &[("id", &id)]).await);
+    let changed = user
+        .ok(
+            "changeServiceForVirtualMachine",
+            &[("id", &id), ("serviceofferingid", &medium)],
+        )
+        .await;
+    assert_eq!(changed["virtualmachine"]["memory"], 1024);
+    assert_eq!(
+        changed["virtualmachine"]["serviceofferingname"],
+        "Medium Instance"
+    );
+    vm_of(&user.wait_job("startVirtualMachine", &[("id", &id)]).await);
+    let hosts = admin.ok("listHosts", &[("type", "Routing")]).await;
+    assert_eq!(hosts["host"][0]["memoryallocated"], 1024 << 20);
     cloud.stop().await;
 }
