@@ -565,7 +565,7 @@ async fn domain_admins_limit_only_below_their_own_domain() {
     cloud.stop().await;
 }
 
-/// The store of the test's server, and an account's internal id.
+/// An account's internal id (the store of the test's server is at hand).
 async fn account_id(cloud: &TestCloud, uuid: &str) -> i64 {
     let store = &cloud.server.as_ref().expect("running").engine.store;
     let mut db = store.acquire().await.expect("connection");
