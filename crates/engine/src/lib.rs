@@ -18,7 +18,9 @@ pub mod secrets;
 pub mod seed_offerings;
 pub mod seed_os;
 pub mod settings;
+pub mod snapshots;
 pub mod views;
+pub mod volumes;
 
 use std::sync::Arc;
 

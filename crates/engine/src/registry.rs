@@ -50,6 +50,15 @@ fn all() -> Vec<Command> {
             handler: Handler::Authenticator,
         },
         cmd!(api::discovery::LIST_APIS, h::discovery::list_apis),
+        cmd!(api::volumes::CREATE_VOLUME, crate::volumes::create::create_volume),
+        cmd!(api::volumes::ATTACH_VOLUME, crate::volumes::attach::attach_volume),
+        cmd!(api::volumes::DETACH_VOLUME, crate::volumes::detach::detach_volume),
+        cmd!(api::volumes::RESIZE_VOLUME, crate::volumes::resize::resize_volume),
+        cmd!(api::volumes::MIGRATE_VOLUME, crate::volumes::migrate::migrate_volume),
+        cmd!(api::volumes::DELETE_VOLUME, crate::volumes::delete::delete_volume),
+        cmd!(api::volumes::DESTROY_VOLUME, crate::volumes::delete::destroy_volume),
+        cmd!(api::volumes::RECOVER_VOLUME, crate::volumes::delete::recover_volume),
+        cmd!(api::volumes::LIST_VOLUMES, crate::volumes::view::list_volumes),
         cmd!(
             api::jobs::QUERY_ASYNC_JOB_RESULT,
             h::jobs::query_async_job_result

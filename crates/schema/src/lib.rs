@@ -32,11 +32,14 @@ pub mod saga;
 pub mod resource_limit;
 pub mod service_offering;
 pub mod session;
+pub mod snapshot;
+pub mod snapshot_policy;
 pub mod sql;
 pub mod ssh_keypair;
 pub mod storage_pool;
 pub mod user;
 pub mod vlan;
+pub mod vm_snapshot;
 pub mod vpc_offering;
 pub mod zone;
 

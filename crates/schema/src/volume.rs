@@ -358,7 +358,11 @@ impl Conn<'_> {
         let mut sql = Sql::new("UPDATE volume SET update_count = update_count + 1");
         sql.push_bind(
             ", instance_id = ?, device_id = ?, attached = ? WHERE removed IS NULL",
-            [Bind::I64(vm_id), Bind::I64(device_id.into()), Bind::Time(now)],
+            [
+                Bind::I64(vm_id),
+                Bind::I64(device_id.into()),
+                Bind::Time(now),
+            ],
         );
         sql.and("id = ?", Bind::I64(id));
         sql.push(" AND instance_id IS NULL");
@@ -416,12 +420,18 @@ impl Conn<'_> {
 
     /// Points a Migrating volume at another pool; false when it is not on `from` (done
     /// already, or undone).
-    pub async fn move_volume(&mut self, id: i64, from: i64, to: i64, to_state: &str) -> Result<bool> {
+    pub async fn move_volume(
+        &mut self,
+        id: i64,
+        from: i64,
+        to: i64,
+        to_state: &str,
+    ) -> Result<bool> {
         let mut sql = Sql::new("UPDATE volume SET update_count = update_count + 1");
-        sql.push_bind(", pool_id = ?, state = ? WHERE removed IS NULL", [
-            Bind::I64(to),
-            Bind::Str(to_state.into()),
-        ]);
+        sql.push_bind(
+            ", pool_id = ?, state = ? WHERE removed IS NULL",
+            [Bind::I64(to), Bind::Str(to_state.into())],
+        );
         sql.and("id = ?", Bind::I64(id));
         sql.and("pool_id = ?", Bind::I64(from));
         Ok(self.execute(&sql).await? == 1)
@@ -431,7 +441,10 @@ impl Conn<'_> {
     /// undone move released).
     pub async fn take_pool_bytes(&mut self, pool_id: i64, bytes: i64) -> Result<()> {
         let mut sql = Sql::new("UPDATE storage_pool SET ");
-        sql.push_bind("allocated_bytes = allocated_bytes + ? WHERE 1 = 1", [Bind::I64(bytes)]);
+        sql.push_bind(
+            "allocated_bytes = allocated_bytes + ? WHERE 1 = 1",
+            [Bind::I64(bytes)],
+        );
         sql.and("id = ?", Bind::I64(pool_id));
         self.execute(&sql).await?;
         Ok(())

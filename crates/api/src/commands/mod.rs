@@ -28,11 +28,13 @@ pub mod roles;
 pub mod resource_limits;
 pub mod service_offerings;
 pub mod simulator;
+pub mod snapshots;
 pub mod ssh_keys;
 pub mod storage_pools;
 pub mod tags;
 pub mod users;
 pub mod vlan_ranges;
+pub mod volumes;
 pub mod zones;
 
 use crate::spec::{ParamSpec, ParamType::*};

@@ -25,3 +25,4 @@ mod offerings;
 mod quickstart;
 mod simulator;
 mod storage;
+mod volumes;

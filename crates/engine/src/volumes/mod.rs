@@ -1,0 +1,84 @@
+//! Volumes: data volumes recorded by createVolume and created on a pool when first
+//! attached, the attach/detach/resize/migrate sagas, destroy/recover/delete, and the
+//! `volume` object (root volumes included).
+
+pub mod attach;
+pub mod create;
+pub mod delete;
+pub mod detach;
+pub mod migrate;
+pub mod resize;
+pub mod storage;
+pub mod view;
+
+use strato_common::ApiError;
+use strato_schema::Conn;
+use strato_schema::volume::VolumeView;
+
+use crate::access;
+use crate::caller::Caller;
+use crate::limits::ResourceType;
+use crate::sagas::Sagas;
+
+/// Every volume saga this server can run and resume.
+pub fn register_sagas(s: &mut Sagas) -> Result<(), ApiError> {
+    s.add::<attach::AttachVolume>()?;
+    s.add::<detach::DetachVolume>()?;
+    s.add::<resize::ResizeVolume>()?;
+    s.add::<migrate::MigrateVolume>()?;
+    s.add::<delete::ExpungeVolume>()?;
+    Ok(())
+}
+
+pub const ROOT: &str = "ROOT";
+pub const DATADISK: &str = "DATADISK";
+
+/// The volume whose uuid is in `param`, if the caller may act on it (its owner, or an
+/// admin above).
+pub async fn volume_by_param(
+    c: &mut Conn<'_>,
+    caller: &Caller,
+    id: &str,
+    param: &str,
+) -> Result<VolumeView, ApiError> {
+    let v = c
+        .volume_view_by_uuid(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(param, id, "volume"))?;
+    let owner = c
+        .account_by_id(v.account_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("the volume's owner is gone"))?;
+    access::check_account(caller, &owner)?;
+    Ok(v)
+}
+
+/// CloudStack's answer to an operation the volume's state does not allow.
+pub fn bad_state(v: &VolumeView, what: &str) -> ApiError {
+    ApiError::param(format!(
+        "Unable to {what} volume {} in state {}",
+        v.uuid, v.state
+    ))
+}
+
+/// What a data volume counts against its owner's limits (root volumes are counted
+/// with their VM).
+pub fn counted(volume_type: &str, bytes: i64) -> Vec<(ResourceType, i64)> {
+    if volume_type == DATADISK {
+        vec![
+            (ResourceType::Volume, 1),
+            (ResourceType::PrimaryStorage, bytes),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Primary storage bytes a size change of a data volume counts.
+pub fn counted_bytes(volume_type: &str, bytes: i64) -> Vec<(ResourceType, i64)> {
+    if volume_type == DATADISK {
+        vec![(ResourceType::PrimaryStorage, bytes)]
+    } else {
+        Vec::new()
+    }
+}
