@@ -23,6 +23,7 @@ use strato_schema::volume::NewVolume;
 
 use super::{host_ops, planner, view};
 use crate::handlers::offering_scope::Limits;
+use crate::limits::{self, ResourceType};
 use crate::sagas::{self, EngineSaga};
 use crate::{Ctx, Engine, access};
 
@@ -192,8 +193,21 @@ async fn create_records<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<i64, ApiError>
         now,
     )
     .await?;
+    limits::reserve(&mut c, p.account_id, &held_by(p)).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// What a deployed VM counts against its owner's limits: itself, its size, and its
+/// root volume.
+fn held_by(p: &DeployParams) -> [(ResourceType, i64); 5] {
+    [
+        (ResourceType::UserVm, 1),
+        (ResourceType::Cpu, i64::from(p.cpus)),
+        (ResourceType::Memory, p.memory_mb),
+        (ResourceType::Volume, 1),
+        (ResourceType::PrimaryStorage, p.root_bytes),
+    ]
 }
 
 async fn remove_records<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<(), ApiError> {
@@ -208,6 +222,7 @@ async fn remove_records<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<(), ApiError> 
     }
     if let Some(vm) = c.vm_by_uuid(&uuid).await? {
         c.remove_vm(vm.id, now).await?;
+        limits::release(&mut c, vm.account_id, &held_by(ctx.params())).await?;
     }
     tx.commit().await?;
     Ok(())

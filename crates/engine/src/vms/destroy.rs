@@ -14,6 +14,7 @@ use strato_saga::{Outputs, Saga, SagaCtx, Step, step};
 
 use super::power::{StopParams, StopVm};
 use super::{bad_state, host_ops, planner, view, vm_by_param};
+use crate::limits::{self, ResourceType};
 use crate::sagas::{self, EngineSaga};
 use crate::{Ctx, Engine};
 
@@ -100,14 +101,26 @@ async fn remove_records(ctx: &SagaCtx<ExpungeVm>) -> Result<(), ApiError> {
     let mut tx = ctx.context().store.begin().await?;
     let mut c = tx.c();
     let now = strato_schema::now();
+    // A replay after the VM went: nothing left to release.
+    let Some(vm) = c.vm_by_id(id).await? else {
+        return Ok(());
+    };
+    let mut freed = vec![
+        (ResourceType::UserVm, 1),
+        (ResourceType::Cpu, i64::from(vm.cpus)),
+        (ResourceType::Memory, vm.memory_mb),
+    ];
     for v in c.volumes_of_vms(&[id]).await? {
         if let Some(pool) = v.pool_id {
             c.release_pool_capacity(pool, v.size).await?;
         }
+        freed.push((ResourceType::Volume, 1));
+        freed.push((ResourceType::PrimaryStorage, v.size));
         c.remove_volume(v.id, now).await?;
     }
     planner::release(&mut c, id).await?;
     c.remove_vm(id, now).await?;
+    limits::release(&mut c, vm.account_id, &freed).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -410,3 +410,77 @@ async fn a_stopped_vm_changes_offering_and_starts_with_the_new_size() {
     assert_eq!(hosts["host"][0]["memoryallocated"], 1024 << 20);
     cloud.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_deploys_never_pass_an_account_limit() {
+    let cloud = TestCloud::start().await;
+    let admin = cloud.admin().await;
+    let z = sim_zone(&admin, &["memory=68719476736", "memory=68719476736"]).await;
+    let (user, account) = new_account(&admin, "capped", None, "0").await;
+    let domain = account["domainid"].as_str().expect("domain").to_string();
+    admin
+        .ok(
+            "updateResourceLimit",
+            &[
+                ("account", "capped"),
+                ("domainid", &domain),
+                ("resourcetype", "0"),
+                ("max", "10"),
+            ],
+        )
+        .await;
+    let mut jobs = Vec::new();
+    for _ in 0..100 {
+        let r = user
+            .ok(
+                "deployVirtualMachine",
+                &[
+                    ("zoneid", z.zone.as_str()),
+                    ("templateid", z.template.as_str()),
+                    ("serviceofferingid", z.offering.as_str()),
+                ],
+            )
+            .await;
+        jobs.push(r["jobid"].as_str().expect("jobid").to_string());
+    }
+    let (mut ok, mut refused) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for job in jobs {
+        loop {
+            let r = user.ok("queryAsyncJobResult", &[("jobid", &job)]).await;
+            match r["jobstatus"].as_i64() {
+                Some(1) => {
+                    ok += 1;
+                    break;
+                }
+                Some(2) => {
+                    assert_eq!(r["jobresult"]["errorcode"], 535, "{r}");
+                    refused += 1;
+                    break;
+                }
+                _ => {}
+            }
+            assert!(Instant::now() < deadline, "deploys did not finish");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert_eq!((ok, refused), (10, 90));
+    let limits = user
+        .ok("listResourceLimits", &[("resourcetype", "0")])
+        .await;
+    assert_eq!(limits["resourcelimit"][0]["max"], 10, "{limits}");
+    let mine = user.ok("listVirtualMachines", &[]).await;
+    assert_eq!(mine["count"], 10);
+    // Expunging one gives its slot back.
+    let id = mine["virtualmachine"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let job = admin
+        .wait_job("destroyVirtualMachine", &[("id", &id), ("expunge", "true")])
+        .await;
+    assert_eq!(job["jobstatus"], 1, "{job}");
+    let again = deploy(&user, &z, &[]).await;
+    assert_eq!(again["jobstatus"], 1, "{again}");
+    cloud.stop().await;
+}
