@@ -468,13 +468,6 @@ impl Conn<'_> {
         self.fetch_count(&sql).await
     }
 
-    /// Live templates (and ISOs) owned by an account.
-    pub async fn count_account_templates(&mut self, account_id: i64) -> Result<i64> {
-        let mut sql = Sql::new("SELECT COUNT(*) FROM vm_template t WHERE t.removed IS NULL");
-        sql.and("t.account_id = ?", Bind::I64(account_id));
-        self.fetch_count(&sql).await
-    }
-
     pub async fn insert_template_ref(
         &mut self,
         r: &NewTemplateRef<'_>,

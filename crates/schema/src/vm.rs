@@ -230,10 +230,10 @@ impl Conn<'_> {
     }
 
     pub async fn list_vms(&mut self, f: &VmFilter, page: Page) -> Result<(i64, Vec<VmRow>)> {
-        let mut count = Sql::new(&format!(
+        let mut count = Sql::new(
             "SELECT COUNT(*) FROM vm_instance v JOIN domain d ON d.id = v.domain_id \
-             WHERE v.removed IS NULL"
-        ));
+             WHERE v.removed IS NULL",
+        );
         f.apply(&mut count);
         let total = self.fetch_count(&count).await?;
         let mut sql = Sql::new(&format!("{COLUMNS}{FROM}"));

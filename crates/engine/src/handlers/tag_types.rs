@@ -39,6 +39,10 @@ pub const TAGGABLE: &[Taggable] = &[
         name: "ISO",
         resolve: iso,
     },
+    Taggable {
+        name: "UserVm",
+        resolve: vm,
+    },
 ];
 
 /// The taggable type named `name` (case-insensitively, as CloudStack matches it).
@@ -55,6 +59,16 @@ pub fn unknown(name: &str) -> ApiError {
         "Invalid parameter resourcetype value={name}: not a taggable resource type (one of {})",
         names.join(", ")
     ))
+}
+
+fn vm<'a>(c: &'a mut Conn<'_>, uuid: &'a str) -> ResolveFuture<'a> {
+    Box::pin(async move {
+        Ok(c.vm_by_uuid(uuid).await?.map(|v| Tagged {
+            id: v.id,
+            account_id: v.account_id,
+            domain_id: v.domain_id,
+        }))
+    })
 }
 
 fn template<'a>(c: &'a mut Conn<'_>, uuid: &'a str) -> ResolveFuture<'a> {

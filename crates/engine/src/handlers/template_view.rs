@@ -314,7 +314,10 @@ fn entry(
     o = o
         .str("domain", &t.domain_name)
         .str("domainid", &t.domain_uuid)
-        .str("domainpath", &t.domain_path)
+        .str(
+            "domainpath",
+            strato_schema::domain::display_path(&t.domain_path),
+        )
         .bool("isextractable", t.extractable)
         .opt_str("checksum", t.checksum.clone())
         .node("details", Node::Map(details.cloned().unwrap_or_default()))

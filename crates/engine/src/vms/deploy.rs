@@ -22,6 +22,7 @@ use strato_schema::vm::NewVm;
 use strato_schema::volume::NewVolume;
 
 use super::{host_ops, planner, view};
+use crate::handlers::instance_groups;
 use crate::handlers::offering_scope::Limits;
 use crate::limits::{self, ResourceType};
 use crate::sagas::{self, EngineSaga};
@@ -193,6 +194,10 @@ async fn create_records<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<i64, ApiError>
         now,
     )
     .await?;
+    if let Some(name) = &p.group {
+        let g = instance_groups::group_by_name_or_create(&mut c, p.account_id, name).await?;
+        instance_groups::set_group_of_vm(&mut c, id, Some(g.id)).await?;
+    }
     limits::reserve(&mut c, p.account_id, &held_by(p)).await?;
     tx.commit().await?;
     Ok(id)

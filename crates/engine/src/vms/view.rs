@@ -7,6 +7,7 @@ use strato_schema::vm::{VmFilter, VmRow};
 
 use super::{bad_state, vm_by_param};
 use crate::caller::{Caller, RoleType};
+use crate::handlers::tags;
 use crate::{Ctx, Engine, access, paging};
 
 /// The VM as one object (the answer of every VM command).
@@ -17,11 +18,16 @@ pub async fn vm_reply(engine: &Engine, id: i64) -> Result<Reply, ApiError> {
         .vm_by_id(id)
         .await?
         .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
-    Ok(Reply::Object(vm_obj(&vm, true)))
+    let mut tags = tags::tags_of(&mut db.c(), "UserVm", &[id]).await?;
+    Ok(Reply::Object(vm_obj(
+        &vm,
+        true,
+        tags.remove(&id).unwrap_or_default(),
+    )))
 }
 
 /// `admin`: the caller may see where the VM runs (host, instance name).
-pub fn vm_obj(v: &VmRow, admin: bool) -> Obj {
+pub fn vm_obj(v: &VmRow, admin: bool, tags: Vec<Obj>) -> Obj {
     let mut o = Obj::new("virtualmachine")
         .str("id", &v.uuid)
         .str("name", &v.name)
@@ -29,7 +35,10 @@ pub fn vm_obj(v: &VmRow, admin: bool) -> Obj {
         .str("account", &v.account_name)
         .str("domainid", &v.domain_uuid)
         .str("domain", &v.domain_name)
-        .str("domainpath", &v.domain_path)
+        .str(
+            "domainpath",
+            strato_schema::domain::display_path(&v.domain_path),
+        )
         .date("created", &v.created)
         .str("state", &v.state)
         .bool("haenable", v.ha_enabled)
@@ -63,7 +72,7 @@ pub fn vm_obj(v: &VmRow, admin: bool) -> Obj {
         .bool("displayvm", v.display_vm)
         .bool("isdynamicallyscalable", false)
         .opt_str("keypairs", v.keypairs.clone())
-        .node("tags", Node::Objs(Vec::new()))
+        .node("tags", Node::Objs(tags))
         .bool("hasannotations", false)
 }
 
@@ -140,7 +149,12 @@ pub async fn list_virtual_machines(ctx: Ctx, args: Args) -> Result<Reply, ApiErr
         }
     }
     let (total, rows) = c.list_vms(&f, page).await?;
-    let items = rows.iter().map(|v| vm_obj(v, admin)).collect();
+    let ids: Vec<i64> = rows.iter().map(|v| v.id).collect();
+    let mut tags = tags::tags_of(&mut c, "UserVm", &ids).await?;
+    let items = rows
+        .iter()
+        .map(|v| vm_obj(v, admin, tags.remove(&v.id).unwrap_or_default()))
+        .collect();
     Ok(Reply::list(usize::try_from(total).unwrap_or(0), items))
 }
 
@@ -173,5 +187,10 @@ pub async fn update_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
         .vm_by_id(vm.id)
         .await?
         .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
-    Ok(Reply::Object(vm_obj(&vm, sees_hosts(&ctx.caller))))
+    let mut tags = tags::tags_of(&mut c, "UserVm", &[vm.id]).await?;
+    Ok(Reply::Object(vm_obj(
+        &vm,
+        sees_hosts(&ctx.caller),
+        tags.remove(&vm.id).unwrap_or_default(),
+    )))
 }

@@ -124,7 +124,21 @@ async fn a_vm_lives_through_deploy_stop_start_reboot_destroy_recover_expunge() {
     let z = sim_zone(&admin, &[""]).await;
     let (user, _) = new_account(&admin, "tenant", None, "0").await;
 
-    let vm = vm_of(&deploy(&user, &z, &[("name", "web-1"), ("displayname", "Web 1")]).await);
+    let vm = vm_of(
+        &deploy(
+            &user,
+            &z,
+            &[
+                ("name", "web-1"),
+                ("displayname", "Web 1"),
+                ("group", "frontend"),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(vm["group"], "frontend");
+    let groups = user.ok("listInstanceGroups", &[]).await;
+    assert_eq!(groups["instancegroup"][0]["name"], "frontend", "{groups}");
     assert_eq!(vm["state"], "Running", "{vm}");
     assert_eq!(vm["name"], "web-1");
     assert_eq!(vm["displayname"], "Web 1");
@@ -136,8 +150,24 @@ async fn a_vm_lives_through_deploy_stop_start_reboot_destroy_recover_expunge() {
     assert_eq!(vm["templateid"], z.template.as_str());
     let id = vm["id"].as_str().expect("id").to_string();
 
+    let tagged = user
+        .wait_job(
+            "createTags",
+            &[
+                ("resourceids", &id),
+                ("resourcetype", "UserVm"),
+                ("tags[0].key", "tier"),
+                ("tags[0].value", "web"),
+            ],
+        )
+        .await;
+    assert_eq!(tagged["jobstatus"], 1, "{tagged}");
     let listed = user.ok("listVirtualMachines", &[("id", &id)]).await;
     assert_eq!(listed["count"], 1);
+    assert_eq!(
+        listed["virtualmachine"][0]["tags"][0]["key"], "tier",
+        "{listed}"
+    );
     assert_eq!(listed["virtualmachine"][0]["state"], "Running");
     assert!(
         listed["virtualmachine"][0].get("hostid").is_none(),
