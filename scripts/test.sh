@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every check CI runs, in order:
 #   1. set-up: system packages (PostgreSQL, Python venv) when missing, a running
-#      PostgreSQL cluster with a test role, a Python venv with real CloudStack clients
+#      PostgreSQL cluster with a test role, a Python venv with real CloudStack clients,
+#      the KVM host set-up (QEMU, qemu-utils, libvirt, iproute2: scripts/setup-kvm-host.sh)
 #   2. cargo fmt --check
-#   3. cargo clippy -D warnings
-#   4. cargo test --workspace (SQLite)
+#   3. cargo clippy -D warnings (also with the `kvm` feature)
+#   4. cargo test --workspace (SQLite; template downloads from network namespaces)
 #   5. cargo test -p strato --test api (PostgreSQL)
+#   6. cargo test -p strato-hypervisor-kvm --features kvm (real guests under libvirt)
 # Exits non-zero as soon as one stage fails.
 #
 # PostgreSQL is the Debian cluster VERSION/main (newest installed version), created and
@@ -243,6 +245,9 @@ else
 fi
 export STRATO_PYTHON
 export STRATO_REQUIRE_COMPAT=1
+# Image tests need qemu-img/qemu-io, ip netns and root; KVM tests need libvirtd.
+scripts/setup-kvm-host.sh
+export STRATO_REQUIRE_KVM=1
 unset STRATO_TEST_PG_URL
 finish
 
@@ -252,6 +257,7 @@ finish
 
 begin "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p strato-hypervisor-kvm --all-targets --features kvm -- -D warnings
 finish
 
 begin "cargo test --workspace (SQLite)"
@@ -261,4 +267,8 @@ finish
 begin "cargo test -p strato --test api (PostgreSQL)"
 STRATO_TEST_PG_URL=$PG_URL cargo test -p strato --test api
 drop_test_databases
+finish
+
+begin "cargo test -p strato-hypervisor-kvm --features kvm (real guests)"
+cargo test -p strato-hypervisor-kvm --features kvm
 finish

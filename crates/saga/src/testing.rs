@@ -181,6 +181,24 @@ where
 {
     let mut crashed = exec.clone();
     crashed.msid = uuid::Uuid::new_v4().to_string();
+    // Alive until its crash, as a real server is, so that a recovery sweep running next
+    // to the test (an engine's) does not take the saga before the simulated crash.
+    let registered = match exec.store.acquire().await {
+        Ok(mut db) => db
+            .c()
+            .register_mshost(
+                &crashed.msid,
+                "crashing-test-server",
+                "test",
+                strato_schema::now(),
+            )
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = registered {
+        panic!("saga {}: registering the crashing server: {e}", S::NAME);
+    }
     let saga_id = match crashed.run_with::<S>(ctx, params.clone(), None, opts).await {
         Err(SagaError::Interrupted { saga_id, .. }) => saga_id,
         other => panic!(

@@ -647,6 +647,17 @@ impl Conn<'_> {
         Ok(())
     }
 
+    /// Drops the simulated copies of a store being deleted.
+    pub async fn delete_simulated_store_refs(&mut self, store_id: i64) -> Result<()> {
+        const SQL: &str = "DELETE FROM template_store_ref WHERE store_id = $1 AND simulated";
+        on_conn!(self, |c| sqlx::query(SQL)
+            .bind(store_id)
+            .execute(&mut **c)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
     /// Template and ISO copies an image store holds.
     pub async fn count_store_template_refs(&mut self, store_id: i64) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM template_store_ref r WHERE 1 = 1");

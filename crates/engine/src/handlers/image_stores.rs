@@ -154,6 +154,8 @@ async fn add_store(
         .await?
         .ok_or_else(|| ApiError::internal("image store vanished"))?;
     tx.commit().await?;
+    // Cross-zone templates get copies in the new store.
+    ctx.engine.images.wake();
     Ok(s)
 }
 
@@ -238,8 +240,18 @@ pub async fn update_image_store(ctx: Ctx, args: Args) -> Result<Reply, ApiError>
 pub async fn delete_image_store(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let mut tx = ctx.engine.store.begin().await?;
     let s = store_by_param(&mut tx.c(), &args, "id").await?;
-    // Templates, ISOs, volumes and snapshots on image stores do not exist yet; once they
-    // do, a store still holding any is refused here (CloudStack's in-use checks).
+    // Volumes and snapshots on image stores do not exist yet; once they do, they are
+    // counted here too (CloudStack's in-use checks).
+    // Simulated copies hold no bytes: they go with the store.
+    tx.c().delete_simulated_store_refs(s.id).await?;
+    let held = tx.c().count_store_template_refs(s.id).await?;
+    if held > 0 {
+        return Err(ApiError::param(format!(
+            "Cannot delete image store {} while it holds {held} template or ISO copies; \
+             delete them first",
+            s.name
+        )));
+    }
     tx.c()
         .remove_row(InventoryTable::ImageStore, s.id, strato_schema::now())
         .await?;

@@ -468,6 +468,14 @@ async fn delete(ctx: Ctx, args: Args, kind: Kind) -> Result<Reply, ApiError> {
         ),
         None => None,
     };
+    // Every store gets a copy of a cross-zone template, so one zone cannot drop it.
+    if zone.is_some() && t.cross_zones {
+        return Err(ApiError::param(format!(
+            "The {} {} is in every zone; delete it without zoneid",
+            kind.noun(),
+            t.uuid
+        )));
+    }
     let refs = c.template_refs(&[t.id]).await?;
     let doomed: Vec<TemplateRefRow> = refs
         .iter()

@@ -46,6 +46,9 @@ async fn spawn_with(
             &format!("127.0.0.1:{port}"),
             "--db",
             db,
+            // Several crash tests run at once: no fixed agent port.
+            "--agent-listen",
+            "127.0.0.1:0",
         ])
         .arg("--data-dir")
         .arg(data_dir)
@@ -225,13 +228,19 @@ async fn kill_9_at_every_step_of_a_deploy_leaves_running_or_nothing() {
                 if r["jobstatus"] != 0 {
                     break r;
                 }
-                assert!(Instant::now() < deadline, "{point}: the deploy never finished");
+                assert!(
+                    Instant::now() < deadline,
+                    "{point}: the deploy never finished"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             };
             let vms = admin
                 .ok("listVirtualMachines", &[("listall", "true")])
                 .await;
-            let list = vms["virtualmachine"].as_array().cloned().unwrap_or_default();
+            let list = vms["virtualmachine"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let running = list.iter().filter(|v| v["state"] == "Running").count();
             assert_eq!(
                 running,
@@ -248,7 +257,11 @@ async fn kill_9_at_every_step_of_a_deploy_leaves_running_or_nothing() {
                 .as_array()
                 .map(|h| h.iter().filter_map(|h| h["memoryallocated"].as_i64()).sum())
                 .unwrap_or(0);
-            assert_eq!(held, running as i64 * (512 << 20), "{point}: capacity leaked");
+            assert_eq!(
+                held,
+                running as i64 * (512 << 20),
+                "{point}: capacity leaked"
+            );
         }
     }
 }
