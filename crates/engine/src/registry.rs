@@ -50,15 +50,94 @@ fn all() -> Vec<Command> {
             handler: Handler::Authenticator,
         },
         cmd!(api::discovery::LIST_APIS, h::discovery::list_apis),
-        cmd!(api::volumes::CREATE_VOLUME, crate::volumes::create::create_volume),
-        cmd!(api::volumes::ATTACH_VOLUME, crate::volumes::attach::attach_volume),
-        cmd!(api::volumes::DETACH_VOLUME, crate::volumes::detach::detach_volume),
-        cmd!(api::volumes::RESIZE_VOLUME, crate::volumes::resize::resize_volume),
-        cmd!(api::volumes::MIGRATE_VOLUME, crate::volumes::migrate::migrate_volume),
-        cmd!(api::volumes::DELETE_VOLUME, crate::volumes::delete::delete_volume),
-        cmd!(api::volumes::DESTROY_VOLUME, crate::volumes::delete::destroy_volume),
-        cmd!(api::volumes::RECOVER_VOLUME, crate::volumes::delete::recover_volume),
-        cmd!(api::volumes::LIST_VOLUMES, crate::volumes::view::list_volumes),
+        cmd!(
+            api::volumes::CREATE_VOLUME,
+            crate::volumes::create::create_volume
+        ),
+        cmd!(
+            api::volumes::ATTACH_VOLUME,
+            crate::volumes::attach::attach_volume
+        ),
+        cmd!(
+            api::volumes::DETACH_VOLUME,
+            crate::volumes::detach::detach_volume
+        ),
+        cmd!(
+            api::volumes::RESIZE_VOLUME,
+            crate::volumes::resize::resize_volume
+        ),
+        cmd!(
+            api::volumes::MIGRATE_VOLUME,
+            crate::volumes::migrate::migrate_volume
+        ),
+        cmd!(
+            api::volumes::DELETE_VOLUME,
+            crate::volumes::delete::delete_volume
+        ),
+        cmd!(
+            api::volumes::DESTROY_VOLUME,
+            crate::volumes::delete::destroy_volume
+        ),
+        cmd!(
+            api::volumes::RECOVER_VOLUME,
+            crate::volumes::delete::recover_volume
+        ),
+        cmd!(
+            api::volumes::LIST_VOLUMES,
+            crate::volumes::view::list_volumes
+        ),
+        cmd!(
+            api::snapshots::CREATE_SNAPSHOT,
+            crate::snapshots::create::create_snapshot
+        ),
+        cmd!(
+            api::snapshots::LIST_SNAPSHOTS,
+            crate::snapshots::view::list_snapshots
+        ),
+        cmd!(
+            api::snapshots::DELETE_SNAPSHOT,
+            crate::snapshots::manage::delete_snapshot
+        ),
+        cmd!(
+            api::snapshots::REVERT_SNAPSHOT,
+            crate::snapshots::manage::revert_snapshot
+        ),
+        cmd!(
+            api::snapshots::CREATE_TEMPLATE,
+            crate::snapshots::template::create_template
+        ),
+        cmd!(
+            api::snapshots::CREATE_SNAPSHOT_POLICY,
+            crate::snapshots::policy::create_snapshot_policy
+        ),
+        cmd!(
+            api::snapshots::LIST_SNAPSHOT_POLICIES,
+            crate::snapshots::policy::list_snapshot_policies
+        ),
+        cmd!(
+            api::snapshots::UPDATE_SNAPSHOT_POLICY,
+            crate::snapshots::policy::update_snapshot_policy
+        ),
+        cmd!(
+            api::snapshots::DELETE_SNAPSHOT_POLICIES,
+            crate::snapshots::policy::delete_snapshot_policies
+        ),
+        cmd!(
+            api::snapshots::CREATE_VM_SNAPSHOT,
+            crate::snapshots::vm_snapshots::create_vm_snapshot
+        ),
+        cmd!(
+            api::snapshots::LIST_VM_SNAPSHOT,
+            crate::snapshots::vm_snapshots::list_vm_snapshot
+        ),
+        cmd!(
+            api::snapshots::REVERT_TO_VM_SNAPSHOT,
+            crate::snapshots::vm_snapshots::revert_to_vm_snapshot
+        ),
+        cmd!(
+            api::snapshots::DELETE_VM_SNAPSHOT,
+            crate::snapshots::vm_snapshots::delete_vm_snapshot
+        ),
         cmd!(
             api::jobs::QUERY_ASYNC_JOB_RESULT,
             h::jobs::query_async_job_result

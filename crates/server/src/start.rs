@@ -143,6 +143,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ApiError> {
     // After the hosts are back: recovered sagas talk to them.
     sagas::recover(&engine).await?;
     tasks.push(strato_engine::vms::destroy::start_expunger(&engine));
+    tasks.push(strato_engine::snapshots::scheduler::start(&engine));
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| ApiError::internal(format!("cannot listen on {}: {e}", config.listen)))?;

@@ -55,12 +55,15 @@ pub const SNAPSHOT_POLICY_FIELDS: &[FieldSpec] = &[
     field("id", "string", "policy id"),
     field("volumeid", "string", "volume it snapshots"),
     field("volumename", "string", "that volume's name"),
-    field("intervaltype", "string", "HOURLY, DAILY, WEEKLY or MONTHLY"),
+    field(
+        "intervaltype",
+        "integer",
+        "0 HOURLY, 1 DAILY, 2 WEEKLY, 3 MONTHLY",
+    ),
     field("schedule", "string", "when in the interval"),
     field("timezone", "string", "time zone of the schedule"),
     field("maxsnaps", "integer", "snapshots kept"),
     field("fordisplay", "boolean", "true if shown to the owner"),
-    field("zone", "list", "zones the snapshots go to"),
     field("tags", "list", "resource tags"),
     field("hasannotations", "boolean", "true if it has comments"),
 ];

@@ -2,6 +2,15 @@
 //! their recurring schedules and the scheduler that runs them, templates made from
 //! snapshots and volumes, and VM snapshots.
 
+pub mod create;
+pub mod manage;
+pub mod policy;
+pub mod schedule;
+pub mod scheduler;
+pub mod template;
+pub mod view;
+pub mod vm_snapshots;
+
 use strato_common::ApiError;
 use strato_schema::Conn;
 use strato_schema::snapshot::SnapshotRow;
@@ -11,7 +20,9 @@ use crate::caller::Caller;
 use crate::sagas::Sagas;
 
 /// Every snapshot saga this server can run and resume.
-pub fn register_sagas(_s: &mut Sagas) -> Result<(), ApiError> {
+pub fn register_sagas(s: &mut Sagas) -> Result<(), ApiError> {
+    s.add::<create::CreateSnapshot>()?;
+    s.add::<vm_snapshots::CreateVmSnapshot>()?;
     Ok(())
 }
 

@@ -411,7 +411,7 @@ pub async fn attach(
                 "Invalid parameter deviceid=3: device 3 is the CD-ROM drive",
             ));
         }
-        Some(d) if d < 1 || d > MAX_DATA_VOLUMES + 1 => {
+        Some(d) if !(1..=MAX_DATA_VOLUMES + 1).contains(&d) => {
             return Err(ApiError::param(format!(
                 "Invalid parameter deviceid={d}: data volumes take devices 1 to {}",
                 MAX_DATA_VOLUMES + 1

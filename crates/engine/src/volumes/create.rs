@@ -87,7 +87,7 @@ pub async fn create_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         }
         None => format!("DATA-{}", &uuid[..8]),
     };
-    limits::reserve(&mut c, owner.id, &counted(DATADISK, spec.bytes)).await?;
+    limits::reserve(&mut c, owner.id, &counted(spec.bytes)).await?;
     let id = c
         .insert_volume(
             &NewVolume {

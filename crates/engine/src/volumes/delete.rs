@@ -98,7 +98,7 @@ async fn remove_record(ctx: &SagaCtx<ExpungeVolume>) -> Result<(), ApiError> {
     }
     c.remove_volume(id, now).await?;
     c.remove_snapshot_policies(&[], Some(id), now).await?;
-    limits::release(&mut c, v.account_id, &counted(&v.volume_type, v.size)).await?;
+    limits::release(&mut c, v.account_id, &counted(v.size)).await?;
     tx.commit().await?;
     Ok(())
 }

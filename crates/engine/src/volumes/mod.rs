@@ -61,24 +61,16 @@ pub fn bad_state(v: &VolumeView, what: &str) -> ApiError {
     ))
 }
 
-/// What a data volume counts against its owner's limits (root volumes are counted
-/// with their VM).
-pub fn counted(volume_type: &str, bytes: i64) -> Vec<(ResourceType, i64)> {
-    if volume_type == DATADISK {
-        vec![
-            (ResourceType::Volume, 1),
-            (ResourceType::PrimaryStorage, bytes),
-        ]
-    } else {
-        Vec::new()
-    }
+/// What a volume counts against its owner's limits (root volumes too: a deploy counts
+/// them, an expunge of the VM gives them back).
+pub fn counted(bytes: i64) -> [(ResourceType, i64); 2] {
+    [
+        (ResourceType::Volume, 1),
+        (ResourceType::PrimaryStorage, bytes),
+    ]
 }
 
-/// Primary storage bytes a size change of a data volume counts.
-pub fn counted_bytes(volume_type: &str, bytes: i64) -> Vec<(ResourceType, i64)> {
-    if volume_type == DATADISK {
-        vec![(ResourceType::PrimaryStorage, bytes)]
-    } else {
-        Vec::new()
-    }
+/// What a change of a volume's size by `bytes` counts.
+pub fn counted_bytes(bytes: i64) -> [(ResourceType, i64); 1] {
+    [(ResourceType::PrimaryStorage, bytes)]
 }

@@ -24,7 +24,6 @@ const GIB: i64 = 1 << 30;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResizeParams {
     pub volume_id: i64,
-    pub volume_type: String,
     pub account_id: i64,
     pub zone_id: i64,
     pub pool_id: i64,
@@ -94,12 +93,7 @@ async fn mark_resizing(ctx: &SagaCtx<ResizeVolume>) -> Result<(), ApiError> {
     if c.set_volume_state(p.volume_id, &["Ready"], "Resizing")
         .await?
     {
-        limits::reserve(
-            &mut c,
-            p.account_id,
-            &counted_bytes(&p.volume_type, p.growth()),
-        )
-        .await?;
+        limits::reserve(&mut c, p.account_id, &counted_bytes(p.growth())).await?;
         take_pool(&mut c, engine, p.pool_id, p.growth()).await?;
     } else if !c
         .set_volume_state(p.volume_id, &["Resizing"], "Resizing")
@@ -118,12 +112,7 @@ async fn unmark_resizing(ctx: &SagaCtx<ResizeVolume>) -> Result<(), ApiError> {
     if c.set_volume_state(p.volume_id, &["Resizing"], "Ready")
         .await?
     {
-        limits::release(
-            &mut c,
-            p.account_id,
-            &counted_bytes(&p.volume_type, p.growth()),
-        )
-        .await?;
+        limits::release(&mut c, p.account_id, &counted_bytes(p.growth())).await?;
         if p.growth() > 0 {
             c.release_pool_capacity(p.pool_id, p.growth()).await?;
         }
@@ -182,12 +171,7 @@ async fn finish(ctx: &SagaCtx<ResizeVolume>) -> Result<i64, ApiError> {
     {
         c.set_volume_size(p.volume_id, p.new_size, p.disk_offering_id)
             .await?;
-        limits::release(
-            &mut c,
-            p.account_id,
-            &counted_bytes(&p.volume_type, p.shrink()),
-        )
-        .await?;
+        limits::release(&mut c, p.account_id, &counted_bytes(p.shrink())).await?;
         if p.shrink() > 0 {
             c.release_pool_capacity(p.pool_id, p.shrink()).await?;
         }
@@ -266,8 +250,8 @@ pub async fn resize_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
             let mut tx = ctx.engine.store.begin().await?;
             let mut c = tx.c();
             let (grow, shrink) = ((new_size - v.size).max(0), (v.size - new_size).max(0));
-            limits::reserve(&mut c, v.account_id, &counted_bytes(&v.volume_type, grow)).await?;
-            limits::release(&mut c, v.account_id, &counted_bytes(&v.volume_type, shrink)).await?;
+            limits::reserve(&mut c, v.account_id, &counted_bytes(grow)).await?;
+            limits::release(&mut c, v.account_id, &counted_bytes(shrink)).await?;
             if !c
                 .set_volume_state(v.id, &["Allocated"], "Allocated")
                 .await?
@@ -286,7 +270,6 @@ pub async fn resize_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
                 &ctx,
                 ResizeParams {
                     volume_id: v.id,
-                    volume_type: v.volume_type.clone(),
                     account_id: v.account_id,
                     zone_id: v.zone_id,
                     pool_id,

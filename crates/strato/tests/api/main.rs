@@ -24,5 +24,6 @@ mod networks;
 mod offerings;
 mod quickstart;
 mod simulator;
+mod snapshots;
 mod storage;
 mod volumes;
