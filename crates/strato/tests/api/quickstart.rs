@@ -74,6 +74,39 @@ async fn quickstart_prints_keys_and_builds_a_ready_zone() {
     assert_eq!(client.ok("listStoragePools", &[]).await["count"], 1);
     assert_eq!(client.ok("listImageStores", &[]).await["count"], 1);
     assert_eq!(client.ok("listVlanIpRanges", &[]).await["count"], 1);
+    // A VM can be deployed at once from the built-in template.
+    let zone = zones["zone"][0]["id"].as_str().expect("zone").to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let template = loop {
+        let t = client
+            .ok(
+                "listTemplates",
+                &[("templatefilter", "featured"), ("isready", "true")],
+            )
+            .await;
+        if let Some(id) = t["template"][0]["id"].as_str() {
+            break id.to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "no ready template: {t}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let offering = client
+        .ok("listServiceOfferings", &[("name", "Small Instance")])
+        .await["serviceoffering"][0]["id"]
+        .as_str()
+        .expect("Small Instance")
+        .to_string();
+    let job = client
+        .wait_job(
+            "deployVirtualMachine",
+            &[
+                ("zoneid", &zone),
+                ("templateid", &template),
+                ("serviceofferingid", &offering),
+            ],
+        )
+        .await;
+    assert_eq!(job["jobresult"]["virtualmachine"]["state"], "Running", "{job}");
     let _ = child.kill();
     let _ = child.wait();
 }
