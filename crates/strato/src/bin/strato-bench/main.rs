@@ -8,6 +8,10 @@
 //! `--scenario hosts --hosts 10000` instead measures one `strato agent` process with that
 //! many simulated hosts connected to one server (see `hosts.rs`).
 //!
+//! `--scenario vms --vms 10000 --concurrency 1000` deploys that many VMs on simulated
+//! hosts with that many deployVirtualMachine calls in flight, then measures
+//! listVirtualMachines (see `vms.rs`).
+//!
 //! The server binary is looked up next to this executable (`target/release/strato`);
 //! both are built by the command above. Every child server is killed when the bench
 //! ends, also on errors.
@@ -15,6 +19,7 @@
 mod child;
 mod hosts;
 mod report;
+mod vms;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -35,6 +40,9 @@ enum Scenario {
     /// One agent process with `--hosts` simulated hosts: time to Up, steady CPU/RSS,
     /// listHosts latency.
     Hosts,
+    /// `--vms` deployVirtualMachine calls, `--concurrency` in flight: jobid latency,
+    /// deploys/s, then listVirtualMachines latency with the VMs present.
+    Vms,
 }
 
 #[derive(Parser, Clone)]
@@ -61,9 +69,13 @@ struct Opts {
     /// Server starts per start-up measurement (fresh database, then existing one).
     #[arg(long, default_value_t = 5)]
     starts: usize,
-    /// createAccount requests in flight while seeding.
-    #[arg(long, default_value_t = 8)]
-    concurrency: usize,
+    /// Requests in flight: createAccount while seeding [default: 8], or
+    /// deployVirtualMachine with --scenario vms [default: 1000].
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// deployVirtualMachine calls in total (--scenario vms).
+    #[arg(long, default_value_t = 10_000)]
+    vms: usize,
     /// Seconds to leave the server idle before reading its RSS.
     #[arg(long, default_value_t = 2)]
     idle_secs: u64,
@@ -111,13 +123,20 @@ impl Opts {
     fn requests(&self) -> usize {
         self.requests.unwrap_or(match self.scenario {
             Scenario::Api => 2000,
-            Scenario::Hosts => 200,
+            Scenario::Hosts | Scenario::Vms => 200,
+        })
+    }
+
+    fn concurrency(&self) -> usize {
+        self.concurrency.unwrap_or(match self.scenario {
+            Scenario::Vms => 1000,
+            _ => 8,
         })
     }
 }
 
 async fn main_async(opts: Opts) -> Result<()> {
-    if opts.starts == 0 || opts.requests() == 0 || opts.concurrency == 0 {
+    if opts.starts == 0 || opts.requests() == 0 || opts.concurrency() == 0 {
         bail!("--starts, --requests and --concurrency must be at least 1");
     }
     let bin = match &opts.server_bin {
@@ -133,6 +152,17 @@ async fn main_async(opts: Opts) -> Result<()> {
         );
     }
     let mut backend = Backend::new(opts.db.as_deref()).await?;
+    if opts.scenario == Scenario::Vms {
+        let result = vms::run(&opts, &bin, &mut backend).await;
+        backend.cleanup().await;
+        let report = result?;
+        if opts.json {
+            println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+        } else {
+            print!("{}", report.table());
+        }
+        return Ok(());
+    }
     if opts.scenario == Scenario::Hosts {
         let result = hosts::run(&opts, &bin, &mut backend).await;
         backend.cleanup().await;
@@ -165,7 +195,7 @@ async fn run(opts: &Opts, bin: &Path, backend: &mut Backend) -> Result<Report> {
         backend.name(),
         opts.accounts,
         opts.requests(),
-        opts.concurrency,
+        opts.concurrency(),
     );
 
     // 1. First start on a fresh database: migrations and bootstrap included.
@@ -228,7 +258,7 @@ async fn run(opts: &Opts, bin: &Path, backend: &mut Backend) -> Result<Report> {
     };
 
     let started = Instant::now();
-    seed_accounts(&api, opts.accounts, opts.concurrency).await?;
+    seed_accounts(&api, opts.accounts, opts.concurrency()).await?;
     let seeding = started.elapsed();
     report.seeding_secs = Some(seeding.as_secs_f64());
     progress(&format!(
