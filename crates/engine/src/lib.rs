@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod caller;
 pub mod events;
+pub mod guestnet;
 pub mod handlers;
 pub mod jobs;
 pub mod net;

@@ -326,6 +326,26 @@ fn all() -> Vec<Command> {
             h::vlan_ranges::delete_vlan_ip_range
         ),
         cmd!(
+            api::networks::CREATE_NETWORK,
+            h::guest_networks::create_network
+        ),
+        cmd!(
+            api::networks::LIST_NETWORKS,
+            h::guest_networks::list_networks
+        ),
+        cmd!(
+            api::networks::UPDATE_NETWORK,
+            h::guest_networks::update_network
+        ),
+        cmd!(
+            api::networks::DELETE_NETWORK,
+            h::guest_networks::delete_network
+        ),
+        cmd!(
+            api::networks::RESTART_NETWORK,
+            h::guest_networks::restart_network
+        ),
+        cmd!(
             api::storage_pools::CREATE_STORAGE_POOL,
             h::storage_pools::create_storage_pool
         ),

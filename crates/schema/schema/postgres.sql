@@ -167,6 +167,12 @@ guest_os_category.name text NOT NULL
 guest_os_category.sort_order bigint NOT NULL
 guest_os_category.uuid text NOT NULL
 
+-- table guest_vnet
+guest_vnet.network_id bigint NOT NULL
+guest_vnet.physical_network_id bigint NOT NULL
+guest_vnet.taken timestamp with time zone NOT NULL
+guest_vnet.vnet bigint NOT NULL
+
 -- table host
 host.agent_version text NULL
 host.arch text NOT NULL
@@ -250,6 +256,36 @@ mshost.state text NOT NULL
 mshost.uuid text NOT NULL
 mshost.version text NOT NULL
 
+-- table network
+network.account_id bigint NOT NULL
+network.acl_type text NOT NULL
+network.broadcast_domain_type text NOT NULL
+network.broadcast_uri text NULL
+network.cidr text NULL
+network.created timestamp with time zone NOT NULL
+network.display_network boolean NOT NULL
+network.display_text text NOT NULL
+network.dns1 text NULL
+network.dns2 text NULL
+network.domain_id bigint NOT NULL
+network.end_ip text NULL
+network.gateway text NULL
+network.guest_type text NOT NULL
+network.id bigint NOT NULL
+network.name text NOT NULL
+network.netmask text NULL
+network.network_domain text NULL
+network.network_offering_id bigint NOT NULL
+network.physical_network_id bigint NULL
+network.removed timestamp with time zone NULL
+network.start_ip text NULL
+network.state text NOT NULL
+network.subdomain_access boolean NULL
+network.traffic_type text NOT NULL
+network.update_count bigint NOT NULL DEFAULT 0
+network.uuid text NOT NULL
+network.zone_id bigint NOT NULL
+
 -- table network_offering
 network_offering.associate_public_ip boolean NOT NULL
 network_offering.availability text NOT NULL
@@ -291,6 +327,23 @@ network_offering.uuid text NOT NULL
 network_offering_service.network_offering_id bigint NOT NULL
 network_offering_service.provider text NULL
 network_offering_service.service text NOT NULL
+
+-- table nic
+nic.created timestamp with time zone NOT NULL
+nic.device_id integer NOT NULL
+nic.gateway text NULL
+nic.id bigint NOT NULL
+nic.instance_id bigint NOT NULL
+nic.ip4_address text NULL
+nic.is_default boolean NOT NULL
+nic.mac_address text NOT NULL
+nic.netmask text NULL
+nic.network_id bigint NOT NULL
+nic.removed timestamp with time zone NULL
+nic.reservation_id text NULL
+nic.state text NOT NULL
+nic.uuid text NOT NULL
+nic.zone_id bigint NOT NULL
 
 -- table offering_domain
 offering_domain.domain_id bigint NOT NULL
@@ -757,6 +810,8 @@ CREATE UNIQUE INDEX guest_os_pkey ON public.guest_os USING btree (id);
 CREATE UNIQUE INDEX guest_os_uuid_key ON public.guest_os USING btree (uuid);
 CREATE UNIQUE INDEX guest_os_category_pkey ON public.guest_os_category USING btree (id);
 CREATE UNIQUE INDEX guest_os_category_uuid_key ON public.guest_os_category USING btree (uuid);
+CREATE UNIQUE INDEX guest_vnet_network_id_key ON public.guest_vnet USING btree (network_id);
+CREATE UNIQUE INDEX guest_vnet_pkey ON public.guest_vnet USING btree (physical_network_id, vnet);
 CREATE INDEX host_cluster ON public.host USING btree (cluster_id);
 CREATE INDEX host_live_cluster ON public.host USING btree (cluster_id) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX host_live_guid ON public.host USING btree (guid) WHERE (removed IS NULL);
@@ -778,11 +833,20 @@ CREATE INDEX launch_permission_account ON public.launch_permission USING btree (
 CREATE UNIQUE INDEX launch_permission_pkey ON public.launch_permission USING btree (template_id, account_id);
 CREATE UNIQUE INDEX mshost_pkey ON public.mshost USING btree (id);
 CREATE UNIQUE INDEX mshost_uuid_key ON public.mshost USING btree (uuid);
+CREATE INDEX network_account ON public.network USING btree (account_id) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX network_pkey ON public.network USING btree (id);
+CREATE UNIQUE INDEX network_uuid_key ON public.network USING btree (uuid);
+CREATE INDEX network_zone ON public.network USING btree (zone_id) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX network_offering_live_name ON public.network_offering USING btree (name) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX network_offering_pkey ON public.network_offering USING btree (id);
 CREATE UNIQUE INDEX network_offering_unique_name ON public.network_offering USING btree (unique_name);
 CREATE UNIQUE INDEX network_offering_uuid_key ON public.network_offering USING btree (uuid);
 CREATE INDEX network_offering_service_offering ON public.network_offering_service USING btree (network_offering_id);
+CREATE UNIQUE INDEX nic_instance_device ON public.nic USING btree (instance_id, device_id) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX nic_network_ip ON public.nic USING btree (network_id, ip4_address) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX nic_pkey ON public.nic USING btree (id);
+CREATE UNIQUE INDEX nic_uuid_key ON public.nic USING btree (uuid);
+CREATE UNIQUE INDEX nic_zone_mac ON public.nic USING btree (zone_id, mac_address) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX offering_domain_pkey ON public.offering_domain USING btree (kind, offering_id, domain_id);
 CREATE UNIQUE INDEX offering_zone_pkey ON public.offering_zone USING btree (kind, offering_id, zone_id);
 CREATE UNIQUE INDEX physical_network_pkey ON public.physical_network USING btree (id);
@@ -799,6 +863,7 @@ CREATE UNIQUE INDEX pod_uuid_key ON public.pod USING btree (uuid);
 CREATE UNIQUE INDEX pod_ip_range_pkey ON public.pod_ip_range USING btree (id);
 CREATE INDEX pod_ip_range_pod ON public.pod_ip_range USING btree (pod_id);
 CREATE UNIQUE INDEX public_ip_address ON public.public_ip USING btree (zone_id, address);
+CREATE INDEX public_ip_network ON public.public_ip USING btree (network_id) WHERE (network_id IS NOT NULL);
 CREATE UNIQUE INDEX public_ip_pkey ON public.public_ip USING btree (id);
 CREATE UNIQUE INDEX public_ip_uuid_key ON public.public_ip USING btree (uuid);
 CREATE INDEX public_ip_vlan ON public.public_ip USING btree (vlan_id, state);
@@ -903,6 +968,10 @@ guest_os guest_os_pkey: PRIMARY KEY (id)
 guest_os guest_os_uuid_key: UNIQUE (uuid)
 guest_os_category guest_os_category_pkey: PRIMARY KEY (id)
 guest_os_category guest_os_category_uuid_key: UNIQUE (uuid)
+guest_vnet guest_vnet_network_id_fkey: FOREIGN KEY (network_id) REFERENCES network(id)
+guest_vnet guest_vnet_network_id_key: UNIQUE (network_id)
+guest_vnet guest_vnet_physical_network_id_fkey: FOREIGN KEY (physical_network_id) REFERENCES physical_network(id)
+guest_vnet guest_vnet_pkey: PRIMARY KEY (physical_network_id, vnet)
 host host_cluster_id_fkey: FOREIGN KEY (cluster_id) REFERENCES cluster(id)
 host host_pkey: PRIMARY KEY (id)
 host host_pod_id_fkey: FOREIGN KEY (pod_id) REFERENCES pod(id)
@@ -927,11 +996,22 @@ launch_permission launch_permission_template_id_fkey: FOREIGN KEY (template_id) 
 mshost mshost_pkey: PRIMARY KEY (id)
 CREATE UNIQUE INDEX resource_count_pkey ON public.resource_count USING btree (owner_type, owner_id, resource_type);
 mshost mshost_uuid_key: UNIQUE (uuid)
+network network_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+network network_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
+network network_network_offering_id_fkey: FOREIGN KEY (network_offering_id) REFERENCES network_offering(id)
+network network_physical_network_id_fkey: FOREIGN KEY (physical_network_id) REFERENCES physical_network(id)
+network network_pkey: PRIMARY KEY (id)
+network network_uuid_key: UNIQUE (uuid)
+network network_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 CREATE UNIQUE INDEX resource_limit_pkey ON public.resource_limit USING btree (owner_type, owner_id, resource_type);
 network_offering network_offering_pkey: PRIMARY KEY (id)
 network_offering network_offering_service_offering_id_fkey: FOREIGN KEY (service_offering_id) REFERENCES service_offering(id)
 network_offering network_offering_uuid_key: UNIQUE (uuid)
 network_offering_service network_offering_service_network_offering_id_fkey: FOREIGN KEY (network_offering_id) REFERENCES network_offering(id)
+nic nic_network_id_fkey: FOREIGN KEY (network_id) REFERENCES network(id)
+nic nic_pkey: PRIMARY KEY (id)
+nic nic_uuid_key: UNIQUE (uuid)
+nic nic_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 offering_domain offering_domain_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
 offering_domain offering_domain_pkey: PRIMARY KEY (kind, offering_id, domain_id)
 offering_zone offering_zone_pkey: PRIMARY KEY (kind, offering_id, zone_id)

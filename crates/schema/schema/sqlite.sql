@@ -58,6 +58,9 @@ CREATE INDEX instance_group_vm_map_group ON instance_group_vm_map(group_id);
 -- index launch_permission_account on launch_permission
 CREATE INDEX launch_permission_account ON launch_permission(account_id);
 
+-- index network_account on network
+CREATE INDEX network_account ON network(account_id) WHERE removed IS NULL;
+
 -- index network_offering_live_name on network_offering
 CREATE UNIQUE INDEX network_offering_live_name ON network_offering(name) WHERE removed IS NULL;
 
@@ -67,6 +70,18 @@ CREATE INDEX network_offering_service_offering ON network_offering_service(netwo
 -- index network_offering_unique_name on network_offering
 CREATE UNIQUE INDEX network_offering_unique_name ON network_offering(unique_name);
 
+-- index network_zone on network
+CREATE INDEX network_zone ON network(zone_id) WHERE removed IS NULL;
+
+-- index nic_instance_device on nic
+CREATE UNIQUE INDEX nic_instance_device ON nic(instance_id, device_id) WHERE removed IS NULL;
+
+-- index nic_network_ip on nic
+CREATE UNIQUE INDEX nic_network_ip ON nic(network_id, ip4_address) WHERE removed IS NULL;
+
+-- index nic_zone_mac on nic
+CREATE UNIQUE INDEX nic_zone_mac ON nic(zone_id, mac_address) WHERE removed IS NULL;
+
 -- index pod_ip_range_pod on pod_ip_range
 CREATE INDEX pod_ip_range_pod ON pod_ip_range(pod_id);
 
@@ -75,6 +90,9 @@ CREATE UNIQUE INDEX pod_live_name ON pod(zone_id, name) WHERE removed IS NULL;
 
 -- index public_ip_address on public_ip
 CREATE UNIQUE INDEX public_ip_address ON public_ip(zone_id, address);
+
+-- index public_ip_network on public_ip
+CREATE INDEX public_ip_network ON public_ip(network_id) WHERE network_id IS NOT NULL;
 
 -- index public_ip_vlan on public_ip
 CREATE INDEX public_ip_vlan ON public_ip(vlan_id, state);
@@ -355,6 +373,15 @@ CREATE TABLE guest_os_category (
     created TEXT NOT NULL
 );
 
+-- table guest_vnet on guest_vnet
+CREATE TABLE guest_vnet (
+    physical_network_id INTEGER NOT NULL REFERENCES physical_network(id),
+    vnet BIGINT NOT NULL,
+    network_id INTEGER NOT NULL UNIQUE REFERENCES network(id),
+    taken TEXT NOT NULL,
+    PRIMARY KEY (physical_network_id, vnet)
+);
+
 -- table host on host
 CREATE TABLE host (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -455,6 +482,44 @@ CREATE TABLE mshost (
     state TEXT NOT NULL
 );
 
+-- table network on network
+CREATE TABLE network (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    display_text TEXT NOT NULL,
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    physical_network_id INTEGER REFERENCES physical_network(id),
+    network_offering_id INTEGER NOT NULL REFERENCES network_offering(id),
+    -- Isolated, Shared or L2
+    guest_type TEXT NOT NULL,
+    traffic_type TEXT NOT NULL,
+    -- Account (owned by account_id) or Domain (shared in domain_id, owned by system)
+    acl_type TEXT NOT NULL,
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    domain_id INTEGER NOT NULL REFERENCES domain(id),
+    subdomain_access BOOLEAN,
+    cidr TEXT,
+    gateway TEXT,
+    netmask TEXT,
+    -- The addresses NICs are given (NULL for L2 networks).
+    start_ip TEXT,
+    end_ip TEXT,
+    -- Vlan or Vxlan
+    broadcast_domain_type TEXT NOT NULL,
+    -- vlan://N, vxlan://N or vlan://untagged; NULL until the network is implemented
+    broadcast_uri TEXT,
+    network_domain TEXT,
+    dns1 TEXT,
+    dns2 TEXT,
+    -- Allocated, Implemented, Shutdown, Destroy
+    state TEXT NOT NULL,
+    display_network BOOLEAN NOT NULL,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count INTEGER NOT NULL DEFAULT 0
+);
+
 -- table network_offering on network_offering
 CREATE TABLE network_offering (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -500,6 +565,26 @@ CREATE TABLE network_offering_service (
     service TEXT NOT NULL,
     -- NULL: the service is offered without a chosen provider.
     provider TEXT
+);
+
+-- table nic on nic
+CREATE TABLE nic (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    instance_id BIGINT NOT NULL,
+    network_id INTEGER NOT NULL REFERENCES network(id),
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    ip4_address TEXT,
+    netmask TEXT,
+    gateway TEXT,
+    mac_address TEXT NOT NULL,
+    device_id INTEGER NOT NULL,
+    is_default BOOLEAN NOT NULL,
+    -- Allocated, Reserved, Released
+    state TEXT NOT NULL,
+    reservation_id TEXT,
+    created TEXT NOT NULL,
+    removed TEXT
 );
 
 -- table offering_domain on offering_domain

@@ -22,6 +22,7 @@ pub mod image_stores;
 pub mod instance_groups;
 pub mod jobs;
 pub mod network_offerings;
+pub mod networks;
 pub mod physical_networks;
 pub mod pods;
 pub mod roles;

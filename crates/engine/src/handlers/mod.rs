@@ -14,6 +14,7 @@ pub mod disk_offerings;
 pub mod disk_props;
 pub mod domains;
 pub mod events;
+pub mod guest_networks;
 pub mod guest_os;
 pub mod hosts;
 pub mod hypervisors;

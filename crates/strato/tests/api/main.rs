@@ -21,6 +21,7 @@ mod jobs;
 mod keys_tags_groups;
 mod limits;
 mod networks;
+mod networks_guest;
 mod offerings;
 mod quickstart;
 mod simulator;

@@ -1,0 +1,288 @@
+//! NICs and guest addresses. An address is handed out by inserting the NIC: the partial
+//! unique index on (network, address) of live NICs makes a duplicate impossible, and a
+//! lost race (the insert does nothing) is retried with another address. MACs are
+//! `02:00:xx:xx:xx:xx` (locally administered), random, unique per zone the same way.
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+
+use strato_common::ApiError;
+use strato_schema::Conn;
+use strato_schema::network::NetworkRow;
+use strato_schema::nic::{NewNic, NicRow};
+
+use super::{DESTROY, L2, MAX_ATTEMPTS, insufficient_address_capacity};
+use crate::net::ipv4;
+
+/// The addresses NICs of a network may get: `start..=end` without the gateway.
+struct Pool {
+    start: u32,
+    end: u32,
+    gateway: Option<u32>,
+}
+
+impl Pool {
+    fn of(n: &NetworkRow) -> Result<Option<Pool>, ApiError> {
+        let (Some(s), Some(e)) = (n.start_ip.as_deref(), n.end_ip.as_deref()) else {
+            return Ok(None);
+        };
+        Ok(Some(Pool {
+            start: u32::from(ipv4("startip", s)?),
+            end: u32::from(ipv4("endip", e)?),
+            gateway: n
+                .gateway
+                .as_deref()
+                .map(|g| ipv4("gateway", g).map(u32::from))
+                .transpose()?,
+        }))
+    }
+
+    fn contains(&self, a: u32) -> bool {
+        (self.start..=self.end).contains(&a) && Some(a) != self.gateway
+    }
+
+    fn size(&self) -> u64 {
+        let all = u64::from(self.end - self.start) + 1;
+        all - u64::from(
+            self.gateway
+                .is_some_and(|g| (self.start..=self.end).contains(&g)),
+        )
+    }
+
+    /// A free address, searched from a random point so concurrent callers spread out.
+    fn pick(&self, used: &HashSet<u32>) -> Option<u32> {
+        let in_use = used.iter().filter(|a| self.contains(**a)).count() as u64;
+        if in_use >= self.size() {
+            return None;
+        }
+        let span = u64::from(self.end - self.start) + 1;
+        let from = rand::random_range(0..span);
+        (0..span)
+            .map(|i| self.start + ((from + i) % span) as u32)
+            .find(|a| self.contains(*a) && !used.contains(a))
+    }
+}
+
+fn random_mac() -> String {
+    let b: [u8; 4] = rand::random();
+    format!("02:00:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3])
+}
+
+async fn used_addresses(c: &mut Conn<'_>, network_id: i64) -> Result<HashSet<u32>, ApiError> {
+    Ok(c.used_nic_ips(network_id)
+        .await?
+        .iter()
+        .filter_map(|a| a.parse::<Ipv4Addr>().ok().map(u32::from))
+        .collect())
+}
+
+/// A requested address: inside the network's range and free, else 431 naming `ipaddress`.
+async fn check_requested(
+    c: &mut Conn<'_>,
+    n: &NetworkRow,
+    pool: Option<&Pool>,
+    requested: &str,
+) -> Result<u32, ApiError> {
+    let Some(pool) = pool else {
+        return Err(ApiError::param(format!(
+            "Invalid value {requested} for parameter ipaddress: network {} has no IP addresses",
+            n.uuid
+        )));
+    };
+    let a = u32::from(ipv4("ipaddress", requested)?);
+    if !pool.contains(a) {
+        return Err(ApiError::param(format!(
+            "Invalid value {requested} for parameter ipaddress: not in the range {}-{} of \
+             network {} (or it is the gateway)",
+            Ipv4Addr::from(pool.start),
+            Ipv4Addr::from(pool.end),
+            n.uuid
+        )));
+    }
+    if used_addresses(c, n.id).await?.contains(&a) {
+        return Err(in_use(requested, n));
+    }
+    Ok(a)
+}
+
+fn in_use(requested: &str, n: &NetworkRow) -> ApiError {
+    ApiError::param(format!(
+        "Invalid value {requested} for parameter ipaddress: the address is already in use in \
+         network {}",
+        n.uuid
+    ))
+}
+
+/// Gives instance `instance_id` a NIC in device slot `device_id` on `network`, with
+/// `requested_ip` or a free address of the network's range (none for L2 networks).
+/// Idempotent per (instance, device): the NIC already there on this network is returned.
+pub async fn allocate_nic(
+    c: &mut Conn<'_>,
+    network: &NetworkRow,
+    instance_id: i64,
+    device_id: i32,
+    requested_ip: Option<&str>,
+    is_default: bool,
+) -> Result<NicRow, ApiError> {
+    if network.state == DESTROY {
+        return Err(ApiError::param(format!(
+            "Network {} is being deleted and takes no NICs",
+            network.uuid
+        )));
+    }
+    let requested_ip = requested_ip.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(existing) = existing_nic(c, network, instance_id, device_id, requested_ip).await? {
+        return Ok(existing);
+    }
+    let pool = if network.guest_type == L2 {
+        None
+    } else {
+        Pool::of(network)?
+    };
+    if let Some(r) = requested_ip {
+        check_requested(c, network, pool.as_ref(), r).await?;
+    }
+    for _ in 0..MAX_ATTEMPTS {
+        let address = match (requested_ip, &pool) {
+            (Some(r), _) => Some(r.to_string()),
+            (None, Some(pool)) => {
+                let used = used_addresses(c, network.id).await?;
+                let a = pool.pick(&used).ok_or_else(|| {
+                    insufficient_address_capacity(format!(
+                        "Insufficient address capacity: unable to acquire a guest IP address \
+                         in network {} (range {}-{} is full)",
+                        network.uuid,
+                        Ipv4Addr::from(pool.start),
+                        Ipv4Addr::from(pool.end)
+                    ))
+                })?;
+                Some(Ipv4Addr::from(a).to_string())
+            }
+            (None, None) => None,
+        };
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let mac = random_mac();
+        let new = NewNic {
+            uuid: &uuid,
+            instance_id,
+            network_id: network.id,
+            zone_id: network.zone_id,
+            ip4_address: address.as_deref(),
+            netmask: address.as_ref().and(network.netmask.as_deref()),
+            gateway: address.as_ref().and(network.gateway.as_deref()),
+            mac_address: &mac,
+            device_id,
+            is_default,
+        };
+        if let Some(id) = c.insert_nic(&new, strato_schema::now()).await? {
+            return c
+                .nic_by_id(id)
+                .await?
+                .ok_or_else(|| ApiError::internal("NIC vanished"));
+        }
+        // Lost a race: for the device slot (a replay), the address, or the MAC.
+        if let Some(existing) =
+            existing_nic(c, network, instance_id, device_id, requested_ip).await?
+        {
+            return Ok(existing);
+        }
+        if let Some(r) = requested_ip
+            && used_addresses(c, network.id)
+                .await?
+                .contains(&u32::from(ipv4("ipaddress", r)?))
+        {
+            return Err(in_use(r, network));
+        }
+    }
+    Err(crate::handlers::concurrent_change(&format!(
+        "The addresses of network {}",
+        network.uuid
+    )))
+}
+
+/// The live NIC in the device slot: returned when it is on this network (with the
+/// requested address, if one was asked for), refused otherwise.
+async fn existing_nic(
+    c: &mut Conn<'_>,
+    network: &NetworkRow,
+    instance_id: i64,
+    device_id: i32,
+    requested_ip: Option<&str>,
+) -> Result<Option<NicRow>, ApiError> {
+    let Some(nic) = c.nic_of_device(instance_id, device_id).await? else {
+        return Ok(None);
+    };
+    let same_address = requested_ip.is_none_or(|r| nic.ip4_address.as_deref() == Some(r));
+    if nic.network_id == network.id && same_address {
+        Ok(Some(nic))
+    } else {
+        Err(ApiError::param(format!(
+            "Device {device_id} of instance {instance_id} already has NIC {} on network {}",
+            nic.uuid, nic.network_uuid
+        )))
+    }
+}
+
+/// Marks an instance's NICs reserved by `reservation_id` (on start); returns how many.
+pub async fn reserve_nics(
+    c: &mut Conn<'_>,
+    instance_id: i64,
+    reservation_id: &str,
+) -> Result<u64, ApiError> {
+    Ok(c.reserve_nics(instance_id, reservation_id).await?)
+}
+
+/// Releases every NIC of an instance (its addresses and MACs become free). Idempotent:
+/// returns how many NICs were released by this call.
+pub async fn release_nics(c: &mut Conn<'_>, instance_id: i64) -> Result<u64, ApiError> {
+    Ok(c.release_nics(instance_id, strato_schema::now()).await?)
+}
+
+/// Live NICs of these instances with their network's id, name, type, traffic type and
+/// broadcast URI, ordered by instance and device.
+pub async fn nics_of(c: &mut Conn<'_>, instance_ids: &[i64]) -> Result<Vec<NicRow>, ApiError> {
+    Ok(c.nics_of_instances(instance_ids).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(start: &str, end: &str, gateway: Option<&str>) -> Pool {
+        let a = |s: &str| u32::from(s.parse::<Ipv4Addr>().expect("ip"));
+        Pool {
+            start: a(start),
+            end: a(end),
+            gateway: gateway.map(a),
+        }
+    }
+
+    #[test]
+    fn picks_every_free_address_and_never_the_gateway() {
+        let p = pool("10.0.0.1", "10.0.0.6", Some("10.0.0.1"));
+        assert_eq!(p.size(), 5);
+        let mut used = HashSet::new();
+        while let Some(a) = p.pick(&used) {
+            assert!(p.contains(a));
+            assert!(used.insert(a), "picked twice");
+        }
+        assert_eq!(used.len(), 5);
+        assert!(!used.contains(&u32::from(Ipv4Addr::new(10, 0, 0, 1))));
+    }
+
+    #[test]
+    fn gateway_outside_the_range_does_not_shrink_it() {
+        let p = pool("10.0.0.10", "10.0.0.12", Some("10.0.0.1"));
+        assert_eq!(p.size(), 3);
+        // Addresses used outside the range do not count against it.
+        let used: HashSet<u32> = [u32::from(Ipv4Addr::new(10, 0, 0, 50))].into();
+        assert!(p.pick(&used).is_some());
+    }
+
+    #[test]
+    fn macs_are_locally_administered() {
+        let m = random_mac();
+        assert!(m.starts_with("02:00:"), "{m}");
+        assert_eq!(m.len(), 17);
+    }
+}
