@@ -27,4 +27,5 @@ mod quickstart;
 mod simulator;
 mod snapshots;
 mod storage;
+mod volume_sagas;
 mod volumes;
