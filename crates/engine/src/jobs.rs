@@ -18,7 +18,7 @@ use crate::caller::Caller;
 use crate::registry::Command;
 
 /// Jobs one server runs at the same time.
-pub const WORKERS: usize = 8;
+pub const WORKERS: usize = 32;
 
 /// Parameters never stored with a job.
 const UNSTORED: &[&str] = &[
@@ -139,19 +139,28 @@ pub async fn fail_orphans(engine: &Engine) -> Result<u64, ApiError> {
 
 async fn worker_loop(engine: Engine) {
     let slots = Arc::new(Semaphore::new(WORKERS));
+    // Waits only when the last look found less than a batch: a backlog is worked off
+    // as fast as slots free up, and every finished job wakes the loop.
+    let mut idle = true;
     loop {
-        let _ = tokio::time::timeout(Duration::from_secs(1), engine.jobs.wake.notified()).await;
+        if idle {
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), engine.jobs.wake.notified()).await;
+        }
+        let want = slots.available_permits().max(1);
         let ids = match engine.store.acquire().await {
             Ok(mut db) => db
                 .c()
-                .unclaimed_jobs(WORKERS as i64)
+                .unclaimed_jobs(want as i64)
                 .await
                 .unwrap_or_default(),
             Err(e) => {
                 tracing::warn!(error = %e, "job worker cannot reach the database");
+                idle = true;
                 continue;
             }
         };
+        idle = ids.len() < want;
         for id in ids {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
@@ -173,6 +182,7 @@ async fn worker_loop(engine: Engine) {
                     tracing::error!(job = id, error = %e, "job could not be completed");
                 }
                 drop(permit);
+                engine.jobs.wake.notify_one();
             });
         }
     }
