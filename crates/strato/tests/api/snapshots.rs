@@ -296,7 +296,8 @@ async fn wait_for_snapshots(
             )
             .await;
         let list = r["snapshot"].as_array().cloned().unwrap_or_default();
-        if pred(&list) {
+        // A snapshot still being taken is not there yet.
+        if list.iter().all(|s| s["state"] == "BackedUp") && pred(&list) {
             return list;
         }
         assert!(

@@ -47,7 +47,7 @@ async fn volume_state(engine: &Engine, id: i64) -> (String, bool, bool, i64, i64
         .expect("volume");
     let pools = count(
         engine,
-        "SELECT COALESCE(SUM(allocated_bytes), 0) FROM storage_pool WHERE 1 = 1",
+        "SELECT CAST(COALESCE(SUM(allocated_bytes), 0) AS BIGINT) FROM storage_pool WHERE 1 = 1",
         None,
     )
     .await;
@@ -161,7 +161,9 @@ async fn reset(engine: &Engine, volume_id: i64) {
 /// (live snapshots, their counted snapshots and secondary bytes on the owner).
 async fn snapshot_state(engine: &Engine, account: i64) -> (i64, i64, i64) {
     let counted = async |t: &str| {
-        let mut sql = Sql::new("SELECT COALESCE(SUM(count), 0) FROM resource_count WHERE 1 = 1");
+        let mut sql = Sql::new(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM resource_count WHERE 1 = 1",
+        );
         sql.and("owner_type = ?", Bind::Str("account".into()));
         sql.and("owner_id = ?", Bind::I64(account));
         sql.and("resource_type = ?", Bind::Str(t.into()));

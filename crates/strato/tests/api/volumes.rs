@@ -60,7 +60,7 @@ async fn pool_allocated(cloud: &TestCloud) -> i64 {
     let mut db = engine.store.acquire().await.expect("db");
     db.c()
         .fetch_count(&strato_schema::sql::Sql::new(
-            "SELECT COALESCE(SUM(allocated_bytes), 0) FROM storage_pool",
+            "SELECT CAST(COALESCE(SUM(allocated_bytes), 0) AS BIGINT) FROM storage_pool",
         ))
         .await
         .expect("query")
