@@ -426,11 +426,23 @@ public_ip.uuid text NOT NULL
 public_ip.vlan_id bigint NOT NULL
 public_ip.zone_id bigint NOT NULL
 
+-- table resource_count
+resource_count.count bigint NOT NULL DEFAULT 0
+resource_count.owner_id bigint NOT NULL
+resource_count.owner_type text NOT NULL
+resource_count.resource_type text NOT NULL
+
 -- table resource_detail
 resource_detail.name text NOT NULL
 resource_detail.resource_id bigint NOT NULL
 resource_detail.resource_type text NOT NULL
 resource_detail.value text NOT NULL
+
+-- table resource_limit
+resource_limit.max_value bigint NOT NULL
+resource_limit.owner_id bigint NOT NULL
+resource_limit.owner_type text NOT NULL
+resource_limit.resource_type text NOT NULL
 
 -- table resource_tag
 resource_tag.account_id bigint NOT NULL
@@ -479,24 +491,12 @@ saga.stuck_reason text NULL
 saga.update_count bigint NOT NULL DEFAULT 0
 saga.updated timestamp with time zone NOT NULL
 saga.uuid text NOT NULL
--- table resource_count
-resource_count.count bigint NOT NULL DEFAULT 0
-resource_count.owner_id bigint NOT NULL
-resource_count.owner_type text NOT NULL
-resource_count.resource_type text NOT NULL
-
 
 -- table saga_node_event
 saga_node_event.created timestamp with time zone NOT NULL
 saga_node_event.error text NULL
 saga_node_event.event text NOT NULL
 saga_node_event.id bigint NOT NULL
--- table resource_limit
-resource_limit.max_value bigint NOT NULL
-resource_limit.owner_id bigint NOT NULL
-resource_limit.owner_type text NOT NULL
-resource_limit.resource_type text NOT NULL
-
 saga_node_event.node bigint NOT NULL
 saga_node_event.output text NULL
 saga_node_event.saga_id bigint NOT NULL
@@ -539,6 +539,40 @@ session.id text NOT NULL
 session.last_seen timestamp with time zone NOT NULL
 session.session_key text NOT NULL
 session.user_id bigint NOT NULL
+
+-- table snapshot_policy
+snapshot_policy.created timestamp with time zone NOT NULL
+snapshot_policy.display boolean NOT NULL
+snapshot_policy.id bigint NOT NULL
+snapshot_policy.interval_type text NOT NULL
+snapshot_policy.max_snaps integer NOT NULL
+snapshot_policy.next_run timestamp with time zone NOT NULL
+snapshot_policy.removed timestamp with time zone NULL
+snapshot_policy.schedule text NOT NULL
+snapshot_policy.timezone text NOT NULL
+snapshot_policy.uuid text NOT NULL
+snapshot_policy.volume_id bigint NOT NULL
+
+-- table snapshots
+snapshots.account_id bigint NOT NULL
+snapshots.backup_path text NULL
+snapshots.created timestamp with time zone NOT NULL
+snapshots.domain_id bigint NOT NULL
+snapshots.hypervisor text NOT NULL
+snapshots.id bigint NOT NULL
+snapshots.name text NOT NULL
+snapshots.physical_size bigint NOT NULL DEFAULT 0
+snapshots.policy_id bigint NULL
+snapshots.primary_path text NULL
+snapshots.removed timestamp with time zone NULL
+snapshots.size bigint NOT NULL
+snapshots.snapshot_type text NOT NULL
+snapshots.state text NOT NULL
+snapshots.store_id bigint NULL
+snapshots.update_count bigint NOT NULL DEFAULT 0
+snapshots.uuid text NOT NULL
+snapshots.volume_id bigint NOT NULL
+snapshots.zone_id bigint NOT NULL
 
 -- table ssh_keypair
 ssh_keypair.account_id bigint NOT NULL
@@ -680,6 +714,27 @@ vm_instance.user_data text NULL
 vm_instance.uuid text NOT NULL
 vm_instance.zone_id bigint NOT NULL
 
+-- table vm_snapshot
+vm_snapshot.account_id bigint NOT NULL
+vm_snapshot.created timestamp with time zone NOT NULL
+vm_snapshot.current boolean NOT NULL DEFAULT false
+vm_snapshot.description text NULL
+vm_snapshot.display_name text NOT NULL
+vm_snapshot.domain_id bigint NOT NULL
+vm_snapshot.id bigint NOT NULL
+vm_snapshot.name text NOT NULL
+vm_snapshot.parent_id bigint NULL
+vm_snapshot.removed timestamp with time zone NULL
+vm_snapshot.snapshot_type text NOT NULL
+vm_snapshot.state text NOT NULL
+vm_snapshot.update_count bigint NOT NULL DEFAULT 0
+vm_snapshot.uuid text NOT NULL
+vm_snapshot.vm_id bigint NOT NULL
+
+-- table vm_snapshot_volume
+vm_snapshot_volume.vm_snapshot_id bigint NOT NULL
+vm_snapshot_volume.volume_id bigint NOT NULL
+
 -- table vm_template
 vm_template.account_id bigint NOT NULL
 vm_template.arch text NOT NULL
@@ -713,9 +768,11 @@ vm_template.uuid text NOT NULL
 
 -- table volume
 volume.account_id bigint NOT NULL
+volume.attached timestamp with time zone NULL
 volume.created timestamp with time zone NOT NULL
 volume.device_id integer NULL
 volume.disk_offering_id bigint NULL
+volume.display_volume boolean NOT NULL DEFAULT true
 volume.domain_id bigint NOT NULL
 volume.id bigint NOT NULL
 volume.instance_id bigint NULL
@@ -725,6 +782,7 @@ volume.pool_id bigint NULL
 volume.provisioning text NOT NULL
 volume.removed timestamp with time zone NULL
 volume.size bigint NOT NULL
+volume.source_snapshot_id bigint NULL
 volume.state text NOT NULL
 volume.template_id bigint NULL
 volume.update_count bigint NOT NULL DEFAULT 0
@@ -820,7 +878,7 @@ CREATE INDEX host_live_zone ON public.host USING btree (zone_id) WHERE (removed 
 CREATE UNIQUE INDEX host_pkey ON public.host USING btree (id);
 CREATE INDEX host_status ON public.host USING btree (status, last_ping);
 CREATE UNIQUE INDEX host_uuid_key ON public.host USING btree (uuid);
-CREATE UNIQUE INDEX host_reservation_pkey ON public.host_reservation USING btree (instance_id);
+CREATE UNIQUE INDEX host_reservation_pkey ON public.host_reservation USING btree (instance_id, host_id);
 CREATE UNIQUE INDEX host_tag_pkey ON public.host_tag USING btree (host_id, tag);
 CREATE UNIQUE INDEX image_store_pkey ON public.image_store USING btree (id);
 CREATE UNIQUE INDEX image_store_uuid_key ON public.image_store USING btree (uuid);
@@ -867,7 +925,9 @@ CREATE INDEX public_ip_network ON public.public_ip USING btree (network_id) WHER
 CREATE UNIQUE INDEX public_ip_pkey ON public.public_ip USING btree (id);
 CREATE UNIQUE INDEX public_ip_uuid_key ON public.public_ip USING btree (uuid);
 CREATE INDEX public_ip_vlan ON public.public_ip USING btree (vlan_id, state);
+CREATE UNIQUE INDEX resource_count_pkey ON public.resource_count USING btree (owner_type, owner_id, resource_type);
 CREATE UNIQUE INDEX resource_detail_pkey ON public.resource_detail USING btree (resource_type, resource_id, name);
+CREATE UNIQUE INDEX resource_limit_pkey ON public.resource_limit USING btree (owner_type, owner_id, resource_type);
 CREATE INDEX resource_tag_account ON public.resource_tag USING btree (account_id);
 CREATE INDEX resource_tag_key_value ON public.resource_tag USING btree (resource_type, tag_key, tag_value);
 CREATE UNIQUE INDEX resource_tag_pkey ON public.resource_tag USING btree (id);
@@ -889,6 +949,14 @@ CREATE UNIQUE INDEX service_offering_unique_name ON public.service_offering USIN
 CREATE UNIQUE INDEX service_offering_uuid_key ON public.service_offering USING btree (uuid);
 CREATE UNIQUE INDEX session_pkey ON public.session USING btree (id);
 CREATE INDEX "session_user" ON public.session USING btree (user_id);
+CREATE INDEX snapshot_policy_due ON public.snapshot_policy USING btree (next_run) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX snapshot_policy_interval ON public.snapshot_policy USING btree (volume_id, interval_type) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX snapshot_policy_pkey ON public.snapshot_policy USING btree (id);
+CREATE UNIQUE INDEX snapshot_policy_uuid_key ON public.snapshot_policy USING btree (uuid);
+CREATE INDEX snapshots_account ON public.snapshots USING btree (account_id) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX snapshots_pkey ON public.snapshots USING btree (id);
+CREATE UNIQUE INDEX snapshots_uuid_key ON public.snapshots USING btree (uuid);
+CREATE INDEX snapshots_volume ON public.snapshots USING btree (volume_id) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX ssh_keypair_account_id_fingerprint_key ON public.ssh_keypair USING btree (account_id, fingerprint);
 CREATE UNIQUE INDEX ssh_keypair_account_id_name_key ON public.ssh_keypair USING btree (account_id, name);
 CREATE UNIQUE INDEX ssh_keypair_pkey ON public.ssh_keypair USING btree (id);
@@ -916,10 +984,15 @@ CREATE INDEX vm_instance_host ON public.vm_instance USING btree (host_id) WHERE 
 CREATE UNIQUE INDEX vm_instance_pkey ON public.vm_instance USING btree (id);
 CREATE INDEX vm_instance_state ON public.vm_instance USING btree (state, destroyed);
 CREATE UNIQUE INDEX vm_instance_uuid_key ON public.vm_instance USING btree (uuid);
+CREATE UNIQUE INDEX vm_snapshot_pkey ON public.vm_snapshot USING btree (id);
+CREATE UNIQUE INDEX vm_snapshot_uuid_key ON public.vm_snapshot USING btree (uuid);
+CREATE INDEX vm_snapshot_vm ON public.vm_snapshot USING btree (vm_id) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX vm_snapshot_volume_pkey ON public.vm_snapshot_volume USING btree (vm_snapshot_id, volume_id);
 CREATE INDEX vm_template_account ON public.vm_template USING btree (account_id) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX vm_template_pkey ON public.vm_template USING btree (id);
 CREATE UNIQUE INDEX vm_template_uuid_key ON public.vm_template USING btree (uuid);
 CREATE INDEX volume_account ON public.volume USING btree (account_id) WHERE (removed IS NULL);
+CREATE UNIQUE INDEX volume_device ON public.volume USING btree (instance_id, device_id) WHERE ((removed IS NULL) AND (instance_id IS NOT NULL));
 CREATE INDEX volume_instance ON public.volume USING btree (instance_id) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX volume_pkey ON public.volume USING btree (id);
 CREATE UNIQUE INDEX volume_uuid_key ON public.volume USING btree (uuid);
@@ -979,7 +1052,7 @@ host host_uuid_key: UNIQUE (uuid)
 host host_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 host_reservation host_reservation_host_id_fkey: FOREIGN KEY (host_id) REFERENCES host(id)
 host_reservation host_reservation_instance_id_fkey: FOREIGN KEY (instance_id) REFERENCES vm_instance(id)
-host_reservation host_reservation_pkey: PRIMARY KEY (instance_id)
+host_reservation host_reservation_pkey: PRIMARY KEY (instance_id, host_id)
 host_tag host_tag_host_id_fkey: FOREIGN KEY (host_id) REFERENCES host(id)
 host_tag host_tag_pkey: PRIMARY KEY (host_id, tag)
 image_store image_store_pkey: PRIMARY KEY (id)
@@ -994,7 +1067,6 @@ launch_permission launch_permission_account_id_fkey: FOREIGN KEY (account_id) RE
 launch_permission launch_permission_pkey: PRIMARY KEY (template_id, account_id)
 launch_permission launch_permission_template_id_fkey: FOREIGN KEY (template_id) REFERENCES vm_template(id)
 mshost mshost_pkey: PRIMARY KEY (id)
-CREATE UNIQUE INDEX resource_count_pkey ON public.resource_count USING btree (owner_type, owner_id, resource_type);
 mshost mshost_uuid_key: UNIQUE (uuid)
 network network_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
 network network_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
@@ -1003,7 +1075,6 @@ network network_physical_network_id_fkey: FOREIGN KEY (physical_network_id) REFE
 network network_pkey: PRIMARY KEY (id)
 network network_uuid_key: UNIQUE (uuid)
 network network_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
-CREATE UNIQUE INDEX resource_limit_pkey ON public.resource_limit USING btree (owner_type, owner_id, resource_type);
 network_offering network_offering_pkey: PRIMARY KEY (id)
 network_offering network_offering_service_offering_id_fkey: FOREIGN KEY (service_offering_id) REFERENCES service_offering(id)
 network_offering network_offering_uuid_key: UNIQUE (uuid)
@@ -1037,7 +1108,13 @@ public_ip public_ip_pkey: PRIMARY KEY (id)
 public_ip public_ip_uuid_key: UNIQUE (uuid)
 public_ip public_ip_vlan_id_fkey: FOREIGN KEY (vlan_id) REFERENCES vlan(id)
 public_ip public_ip_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
+resource_count resource_count_count_check: CHECK ((count >= 0))
+resource_count resource_count_owner_type_check: CHECK ((owner_type = ANY (ARRAY['account'::text, 'domain'::text])))
+resource_count resource_count_pkey: PRIMARY KEY (owner_type, owner_id, resource_type)
 resource_detail resource_detail_pkey: PRIMARY KEY (resource_type, resource_id, name)
+resource_limit resource_limit_max_value_check: CHECK ((max_value >= '-1'::integer))
+resource_limit resource_limit_owner_type_check: CHECK ((owner_type = ANY (ARRAY['account'::text, 'domain'::text])))
+resource_limit resource_limit_pkey: PRIMARY KEY (owner_type, owner_id, resource_type)
 resource_tag resource_tag_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
 resource_tag resource_tag_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
 resource_tag resource_tag_pkey: PRIMARY KEY (id)
@@ -1060,6 +1137,16 @@ service_offering service_offering_pkey: PRIMARY KEY (id)
 service_offering service_offering_uuid_key: UNIQUE (uuid)
 session session_pkey: PRIMARY KEY (id)
 session session_user_id_fkey: FOREIGN KEY (user_id) REFERENCES users(id)
+snapshot_policy snapshot_policy_pkey: PRIMARY KEY (id)
+snapshot_policy snapshot_policy_uuid_key: UNIQUE (uuid)
+snapshot_policy snapshot_policy_volume_id_fkey: FOREIGN KEY (volume_id) REFERENCES volume(id)
+snapshots snapshots_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+snapshots snapshots_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
+snapshots snapshots_pkey: PRIMARY KEY (id)
+snapshots snapshots_store_id_fkey: FOREIGN KEY (store_id) REFERENCES image_store(id)
+snapshots snapshots_uuid_key: UNIQUE (uuid)
+snapshots snapshots_volume_id_fkey: FOREIGN KEY (volume_id) REFERENCES volume(id)
+snapshots snapshots_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 ssh_keypair ssh_keypair_account_id_fingerprint_key: UNIQUE (account_id, fingerprint)
 ssh_keypair ssh_keypair_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
 ssh_keypair ssh_keypair_account_id_name_key: UNIQUE (account_id, name)
@@ -1104,6 +1191,15 @@ vm_instance vm_instance_pod_id_fkey: FOREIGN KEY (pod_id) REFERENCES pod(id)
 vm_instance vm_instance_template_id_fkey: FOREIGN KEY (template_id) REFERENCES vm_template(id)
 vm_instance vm_instance_uuid_key: UNIQUE (uuid)
 vm_instance vm_instance_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
+vm_snapshot vm_snapshot_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
+vm_snapshot vm_snapshot_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
+vm_snapshot vm_snapshot_parent_id_fkey: FOREIGN KEY (parent_id) REFERENCES vm_snapshot(id)
+vm_snapshot vm_snapshot_pkey: PRIMARY KEY (id)
+vm_snapshot vm_snapshot_uuid_key: UNIQUE (uuid)
+vm_snapshot vm_snapshot_vm_id_fkey: FOREIGN KEY (vm_id) REFERENCES vm_instance(id)
+vm_snapshot_volume vm_snapshot_volume_pkey: PRIMARY KEY (vm_snapshot_id, volume_id)
+vm_snapshot_volume vm_snapshot_volume_vm_snapshot_id_fkey: FOREIGN KEY (vm_snapshot_id) REFERENCES vm_snapshot(id)
+vm_snapshot_volume vm_snapshot_volume_volume_id_fkey: FOREIGN KEY (volume_id) REFERENCES volume(id)
 vm_template vm_template_account_id_fkey: FOREIGN KEY (account_id) REFERENCES account(id)
 vm_template vm_template_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
 vm_template vm_template_guest_os_id_fkey: FOREIGN KEY (guest_os_id) REFERENCES guest_os(id)
@@ -1125,9 +1221,3 @@ vpc_offering_service vpc_offering_service_vpc_offering_id_fkey: FOREIGN KEY (vpc
 zone zone_domain_id_fkey: FOREIGN KEY (domain_id) REFERENCES domain(id)
 zone zone_pkey: PRIMARY KEY (id)
 zone zone_uuid_key: UNIQUE (uuid)
-resource_count resource_count_count_check: CHECK ((count >= 0))
-resource_count resource_count_owner_type_check: CHECK ((owner_type = ANY (ARRAY['account'::text, 'domain'::text])))
-resource_count resource_count_pkey: PRIMARY KEY (owner_type, owner_id, resource_type)
-resource_limit resource_limit_max_value_check: CHECK ((max_value >= '-1'::integer))
-resource_limit resource_limit_owner_type_check: CHECK ((owner_type = ANY (ARRAY['account'::text, 'domain'::text])))
-resource_limit resource_limit_pkey: PRIMARY KEY (owner_type, owner_id, resource_type)

@@ -124,6 +124,19 @@ CREATE UNIQUE INDEX service_provider_unique ON physical_network_service_provider
 -- index session_user on session
 CREATE INDEX session_user ON session(user_id);
 
+-- index snapshot_policy_due on snapshot_policy
+CREATE INDEX snapshot_policy_due ON snapshot_policy(next_run) WHERE removed IS NULL;
+
+-- index snapshot_policy_interval on snapshot_policy
+CREATE UNIQUE INDEX snapshot_policy_interval ON snapshot_policy(volume_id, interval_type)
+    WHERE removed IS NULL;
+
+-- index snapshots_account on snapshots
+CREATE INDEX snapshots_account ON snapshots(account_id) WHERE removed IS NULL;
+
+-- index snapshots_volume on snapshots
+CREATE INDEX snapshots_volume ON snapshots(volume_id) WHERE removed IS NULL;
+
 -- index storage_pool_zone on storage_pool
 CREATE INDEX storage_pool_zone ON storage_pool(zone_id);
 
@@ -155,11 +168,18 @@ CREATE INDEX vm_instance_host ON vm_instance(host_id) WHERE removed IS NULL;
 -- index vm_instance_state on vm_instance
 CREATE INDEX vm_instance_state ON vm_instance(state, destroyed);
 
+-- index vm_snapshot_vm on vm_snapshot
+CREATE INDEX vm_snapshot_vm ON vm_snapshot(vm_id) WHERE removed IS NULL;
+
 -- index vm_template_account on vm_template
 CREATE INDEX vm_template_account ON vm_template(account_id) WHERE removed IS NULL;
 
 -- index volume_account on volume
 CREATE INDEX volume_account ON volume(account_id) WHERE removed IS NULL;
+
+-- index volume_device on volume
+CREATE UNIQUE INDEX volume_device ON volume(instance_id, device_id)
+    WHERE removed IS NULL AND instance_id IS NOT NULL;
 
 -- index volume_instance on volume
 CREATE INDEX volume_instance ON volume(instance_id) WHERE removed IS NULL;
@@ -416,11 +436,12 @@ CREATE TABLE host (
 
 -- table host_reservation on host_reservation
 CREATE TABLE host_reservation (
-    instance_id INTEGER PRIMARY KEY REFERENCES vm_instance(id),
+    instance_id INTEGER NOT NULL REFERENCES vm_instance(id),
     host_id INTEGER NOT NULL REFERENCES host(id),
     cpu_mhz BIGINT NOT NULL,
     ram_bytes BIGINT NOT NULL,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    PRIMARY KEY (instance_id, host_id)
 );
 
 -- table host_tag on host_tag
@@ -686,6 +707,15 @@ CREATE TABLE public_ip (
     update_count INTEGER NOT NULL DEFAULT 0
 );
 
+-- table resource_count on resource_count
+CREATE TABLE resource_count (
+    owner_type TEXT NOT NULL CHECK (owner_type IN ('account', 'domain')),
+    owner_id BIGINT NOT NULL,
+    resource_type TEXT NOT NULL,
+    count BIGINT NOT NULL DEFAULT 0 CHECK (count >= 0),
+    PRIMARY KEY (owner_type, owner_id, resource_type)
+);
+
 -- table resource_detail on resource_detail
 CREATE TABLE resource_detail (
     resource_type TEXT NOT NULL,
@@ -693,6 +723,16 @@ CREATE TABLE resource_detail (
     name TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (resource_type, resource_id, name)
+);
+
+-- table resource_limit on resource_limit
+CREATE TABLE resource_limit (
+    owner_type TEXT NOT NULL CHECK (owner_type IN ('account', 'domain')),
+    owner_id BIGINT NOT NULL,
+    resource_type TEXT NOT NULL,
+    -- -1: unlimited.
+    max_value BIGINT NOT NULL CHECK (max_value >= -1),
+    PRIMARY KEY (owner_type, owner_id, resource_type)
 );
 
 -- table resource_tag on resource_tag
@@ -792,15 +832,6 @@ CREATE TABLE service_offering (
     vm_type TEXT,
     default_use BOOLEAN NOT NULL,
     dynamic_scaling_enabled BOOLEAN NOT NULL,
--- table resource_count on resource_count
-CREATE TABLE resource_count (
-    owner_type TEXT NOT NULL CHECK (owner_type IN ('account', 'domain')),
-    owner_id BIGINT NOT NULL,
-    resource_type TEXT NOT NULL,
-    count BIGINT NOT NULL DEFAULT 0 CHECK (count >= 0),
-    PRIMARY KEY (owner_type, owner_id, resource_type)
-);
-
     disk_offering_strictness BOOLEAN NOT NULL,
     disk_offering_id INTEGER NOT NULL REFERENCES disk_offering(id),
     state TEXT NOT NULL,
@@ -810,16 +841,6 @@ CREATE TABLE resource_count (
     update_count INTEGER NOT NULL DEFAULT 0
 );
 
--- table resource_limit on resource_limit
-CREATE TABLE resource_limit (
-    owner_type TEXT NOT NULL CHECK (owner_type IN ('account', 'domain')),
-    owner_id BIGINT NOT NULL,
-    resource_type TEXT NOT NULL,
-    -- -1: unlimited.
-    max_value BIGINT NOT NULL CHECK (max_value >= -1),
-    PRIMARY KEY (owner_type, owner_id, resource_type)
-);
-
 -- table session on session
 CREATE TABLE session (
     id TEXT PRIMARY KEY,
@@ -827,6 +848,52 @@ CREATE TABLE session (
     user_id INTEGER NOT NULL REFERENCES users(id),
     created TEXT NOT NULL,
     last_seen TEXT NOT NULL
+);
+
+-- table snapshot_policy on snapshot_policy
+CREATE TABLE snapshot_policy (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    volume_id INTEGER NOT NULL REFERENCES volume(id),
+    -- HOURLY, DAILY, WEEKLY, MONTHLY
+    interval_type TEXT NOT NULL,
+    -- mm, mm:HH, mm:HH:D (day of week 1-7) or mm:HH:DD (day of month)
+    schedule TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    max_snaps INTEGER NOT NULL,
+    display BOOLEAN NOT NULL,
+    -- When the scheduler takes the next snapshot (UTC); moved on by the server that
+    -- claims the run, with a conditional UPDATE.
+    next_run TEXT NOT NULL,
+    created TEXT NOT NULL,
+    removed TEXT
+);
+
+-- table snapshots on snapshots
+CREATE TABLE snapshots (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    domain_id INTEGER NOT NULL REFERENCES domain(id),
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    volume_id INTEGER NOT NULL REFERENCES volume(id),
+    -- MANUAL, or the interval of the policy that took it (HOURLY, DAILY, WEEKLY, MONTHLY)
+    snapshot_type TEXT NOT NULL,
+    policy_id INTEGER,
+    -- Creating, CreatedOnPrimary, BackedUp, Destroying, Error
+    state TEXT NOT NULL,
+    -- Virtual size of the volume when taken; bytes of the backup.
+    size BIGINT NOT NULL,
+    physical_size BIGINT NOT NULL DEFAULT 0,
+    -- The copy on the volume's pool, and the backup in an image store.
+    primary_path TEXT,
+    store_id INTEGER REFERENCES image_store(id),
+    backup_path TEXT,
+    hypervisor TEXT NOT NULL,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count BIGINT NOT NULL DEFAULT 0
 );
 
 -- table ssh_keypair on ssh_keypair
@@ -999,6 +1066,35 @@ CREATE TABLE vm_instance (
     update_count BIGINT NOT NULL DEFAULT 0
 );
 
+-- table vm_snapshot on vm_snapshot
+CREATE TABLE vm_snapshot (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    description TEXT,
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    domain_id INTEGER NOT NULL REFERENCES domain(id),
+    vm_id INTEGER NOT NULL REFERENCES vm_instance(id),
+    parent_id INTEGER REFERENCES vm_snapshot(id),
+    -- The one the VM was created from or last reverted to.
+    current BOOLEAN NOT NULL DEFAULT FALSE,
+    -- Disk (DiskAndMemory is not supported)
+    snapshot_type TEXT NOT NULL,
+    -- Creating, Ready, Reverting, Expunging, Error
+    state TEXT NOT NULL,
+    created TEXT NOT NULL,
+    removed TEXT,
+    update_count BIGINT NOT NULL DEFAULT 0
+);
+
+-- table vm_snapshot_volume on vm_snapshot_volume
+CREATE TABLE vm_snapshot_volume (
+    vm_snapshot_id INTEGER NOT NULL REFERENCES vm_snapshot(id),
+    volume_id INTEGER NOT NULL REFERENCES volume(id),
+    PRIMARY KEY (vm_snapshot_id, volume_id)
+);
+
 -- table vm_template on vm_template
 CREATE TABLE vm_template (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -1058,7 +1154,7 @@ CREATE TABLE volume (
     created TEXT NOT NULL,
     removed TEXT,
     update_count BIGINT NOT NULL DEFAULT 0
-);
+, source_snapshot_id INTEGER, display_volume BOOLEAN NOT NULL DEFAULT TRUE, attached TEXT);
 
 -- table vpc_offering on vpc_offering
 CREATE TABLE vpc_offering (
