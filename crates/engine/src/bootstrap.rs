@@ -127,6 +127,7 @@ pub async fn run(store: &Store, registry: &Registry) -> Result<Report, ApiError>
     }
     crate::seed_os::run(&mut c).await?;
     crate::seed_offerings::run(&mut c).await?;
+    crate::images::seed::run(&mut c).await?;
     tx.commit().await?;
     Ok(report)
 }

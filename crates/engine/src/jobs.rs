@@ -144,16 +144,11 @@ async fn worker_loop(engine: Engine) {
     let mut idle = true;
     loop {
         if idle {
-            let _ =
-                tokio::time::timeout(Duration::from_secs(1), engine.jobs.wake.notified()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), engine.jobs.wake.notified()).await;
         }
         let want = slots.available_permits().max(1);
         let ids = match engine.store.acquire().await {
-            Ok(mut db) => db
-                .c()
-                .unclaimed_jobs(want as i64)
-                .await
-                .unwrap_or_default(),
+            Ok(mut db) => db.c().unclaimed_jobs(want as i64).await.unwrap_or_default(),
             Err(e) => {
                 tracing::warn!(error = %e, "job worker cannot reach the database");
                 idle = true;

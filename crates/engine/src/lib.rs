@@ -9,18 +9,21 @@ pub mod caller;
 pub mod events;
 pub mod guestnet;
 pub mod handlers;
+pub mod images;
 pub mod jobs;
+pub mod limits;
 pub mod net;
 pub mod paging;
-pub mod limits;
 pub mod password;
 pub mod registry;
+pub mod sagas;
 pub mod secrets;
 pub mod seed_offerings;
 pub mod seed_os;
 pub mod settings;
 pub mod snapshots;
 pub mod views;
+pub mod vms;
 pub mod volumes;
 
 use std::sync::Arc;
@@ -50,6 +53,8 @@ pub struct Inner {
     pub ms_name: String,
     pub jobs: jobs::JobQueue,
     pub agents: agents::AgentManager,
+    pub images: images::ImageService,
+    pub sagas: sagas::Sagas,
 }
 
 impl std::ops::Deref for Engine {
@@ -71,6 +76,7 @@ impl Engine {
             .c()
             .register_mshost(&msid, &ms_name, VERSION, strato_schema::now())
             .await?;
+        let sagas = sagas::Sagas::new(strato_saga::SagaExecutor::new(store.clone(), msid.clone()))?;
         Ok(Engine(Arc::new(Inner {
             store,
             settings,
@@ -79,6 +85,8 @@ impl Engine {
             ms_name,
             jobs: jobs::JobQueue::default(),
             agents: agents::AgentManager::default(),
+            images: images::ImageService::default(),
+            sagas,
         })))
     }
 
@@ -124,7 +132,8 @@ impl Engine {
     }
 }
 
-fn hostname() -> String {
+/// This machine's host name.
+pub fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|s| s.trim().to_string())
         .ok()

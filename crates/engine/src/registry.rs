@@ -51,6 +51,54 @@ fn all() -> Vec<Command> {
         },
         cmd!(api::discovery::LIST_APIS, h::discovery::list_apis),
         cmd!(
+            api::vms::DEPLOY_VIRTUAL_MACHINE,
+            crate::vms::deploy::deploy_virtual_machine
+        ),
+        cmd!(
+            api::vms::LIST_VIRTUAL_MACHINES,
+            crate::vms::view::list_virtual_machines
+        ),
+        cmd!(
+            api::vms::START_VIRTUAL_MACHINE,
+            crate::vms::power::start_virtual_machine
+        ),
+        cmd!(
+            api::vms::STOP_VIRTUAL_MACHINE,
+            crate::vms::power::stop_virtual_machine
+        ),
+        cmd!(
+            api::vms::REBOOT_VIRTUAL_MACHINE,
+            crate::vms::power::reboot_virtual_machine
+        ),
+        cmd!(
+            api::vms::DESTROY_VIRTUAL_MACHINE,
+            crate::vms::destroy::destroy_virtual_machine
+        ),
+        cmd!(
+            api::vms::RECOVER_VIRTUAL_MACHINE,
+            crate::vms::destroy::recover_virtual_machine
+        ),
+        cmd!(
+            api::vms::EXPUNGE_VIRTUAL_MACHINE,
+            crate::vms::destroy::expunge_virtual_machine
+        ),
+        cmd!(
+            api::vms::MIGRATE_VIRTUAL_MACHINE,
+            crate::vms::migrate::migrate_virtual_machine
+        ),
+        cmd!(
+            api::vms::FIND_HOSTS_FOR_MIGRATION,
+            crate::vms::migrate::find_hosts_for_migration
+        ),
+        cmd!(
+            api::vms::CHANGE_SERVICE_FOR_VIRTUAL_MACHINE,
+            crate::vms::offering::change_service_for_virtual_machine
+        ),
+        cmd!(
+            api::vms::UPDATE_VIRTUAL_MACHINE,
+            crate::vms::view::update_virtual_machine
+        ),
+        cmd!(
             api::volumes::CREATE_VOLUME,
             crate::volumes::create::create_volume
         ),
@@ -139,6 +187,57 @@ fn all() -> Vec<Command> {
             crate::snapshots::vm_snapshots::delete_vm_snapshot
         ),
         cmd!(
+            api::templates::REGISTER_TEMPLATE,
+            h::templates::register_template
+        ),
+        cmd!(api::templates::REGISTER_ISO, h::templates::register_iso),
+        cmd!(
+            api::templates::GET_UPLOAD_PARAMS_FOR_TEMPLATE,
+            h::template_upload::get_upload_params_for_template
+        ),
+        cmd!(
+            api::templates::GET_UPLOAD_PARAMS_FOR_ISO,
+            h::template_upload::get_upload_params_for_iso
+        ),
+        cmd!(
+            api::templates::LIST_TEMPLATES,
+            h::template_view::list_templates
+        ),
+        cmd!(api::templates::LIST_ISOS, h::template_view::list_isos),
+        cmd!(
+            api::templates::UPDATE_TEMPLATE,
+            h::templates::update_template
+        ),
+        cmd!(api::templates::UPDATE_ISO, h::templates::update_iso),
+        cmd!(
+            api::templates::DELETE_TEMPLATE,
+            h::templates::delete_template
+        ),
+        cmd!(api::templates::DELETE_ISO, h::templates::delete_iso),
+        cmd!(api::templates::COPY_TEMPLATE, h::templates::copy_template),
+        cmd!(api::templates::COPY_ISO, h::templates::copy_iso),
+        cmd!(
+            api::templates::EXTRACT_TEMPLATE,
+            h::template_access::extract_template
+        ),
+        cmd!(api::templates::EXTRACT_ISO, h::template_access::extract_iso),
+        cmd!(
+            api::templates::UPDATE_TEMPLATE_PERMISSIONS,
+            h::template_access::update_template_permissions
+        ),
+        cmd!(
+            api::templates::UPDATE_ISO_PERMISSIONS,
+            h::template_access::update_iso_permissions
+        ),
+        cmd!(
+            api::templates::LIST_TEMPLATE_PERMISSIONS,
+            h::template_access::list_template_permissions
+        ),
+        cmd!(
+            api::templates::LIST_ISO_PERMISSIONS,
+            h::template_access::list_iso_permissions
+        ),
+        cmd!(
             api::jobs::QUERY_ASYNC_JOB_RESULT,
             h::jobs::query_async_job_result
         ),
@@ -158,6 +257,18 @@ fn all() -> Vec<Command> {
         cmd!(api::accounts::DISABLE_ACCOUNT, h::accounts::disable_account),
         cmd!(api::accounts::LOCK_ACCOUNT, h::accounts::lock_account),
         cmd!(api::accounts::DELETE_ACCOUNT, h::accounts::delete_account),
+        cmd!(
+            api::resource_limits::LIST_RESOURCE_LIMITS,
+            h::resource_limits::list_resource_limits
+        ),
+        cmd!(
+            api::resource_limits::UPDATE_RESOURCE_LIMIT,
+            h::resource_limits::update_resource_limit
+        ),
+        cmd!(
+            api::resource_limits::UPDATE_RESOURCE_COUNT,
+            h::resource_limits::update_resource_count
+        ),
         cmd!(api::users::CREATE_USER, h::users::create_user),
         cmd!(api::users::LIST_USERS, h::users::list_users),
         cmd!(api::users::UPDATE_USER, h::users::update_user),
@@ -288,18 +399,6 @@ fn all() -> Vec<Command> {
         cmd!(
             api::physical_networks::LIST_VIRTUAL_ROUTER_ELEMENTS,
             h::physical_networks::list_virtual_router_elements
-        ),
-        cmd!(
-            api::resource_limits::LIST_RESOURCE_LIMITS,
-            h::resource_limits::list_resource_limits
-        ),
-        cmd!(
-            api::resource_limits::UPDATE_RESOURCE_LIMIT,
-            h::resource_limits::update_resource_limit
-        ),
-        cmd!(
-            api::resource_limits::UPDATE_RESOURCE_COUNT,
-            h::resource_limits::update_resource_count
         ),
         cmd!(
             api::physical_networks::CONFIGURE_VIRTUAL_ROUTER_ELEMENT,

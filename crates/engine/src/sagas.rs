@@ -35,8 +35,6 @@ impl Sagas {
         crate::vms::register_sagas(&mut sagas)?;
         crate::volumes::register_sagas(&mut sagas)?;
         crate::snapshots::register_sagas(&mut sagas)?;
-        crate::volumes::register_sagas(&mut sagas)?;
-        crate::snapshots::register_sagas(&mut sagas)?;
         Ok(sagas)
     }
 

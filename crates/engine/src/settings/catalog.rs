@@ -77,6 +77,16 @@ pub const SETTINGS: &[SettingDef] = &[
         options: None,
     },
     SettingDef {
+        name: "allow.public.user.templates",
+        category: "Advanced",
+        component: "TemplateManager",
+        ty: SettingType::Boolean,
+        default: "true",
+        description: "Let ordinary users make their templates and ISOs public",
+        dynamic: true,
+        options: None,
+    },
+    SettingDef {
         name: "allow.user.create.projects",
         category: "Project Defaults",
         component: "management-server",

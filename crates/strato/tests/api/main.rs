@@ -27,5 +27,8 @@ mod quickstart;
 mod simulator;
 mod snapshots;
 mod storage;
+mod templates;
+mod vm_sagas;
+mod vms;
 mod volume_sagas;
 mod volumes;

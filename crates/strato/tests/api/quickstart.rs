@@ -87,7 +87,10 @@ async fn quickstart_prints_keys_and_builds_a_ready_zone() {
         if let Some(id) = t["template"][0]["id"].as_str() {
             break id.to_string();
         }
-        assert!(std::time::Instant::now() < deadline, "no ready template: {t}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no ready template: {t}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     let offering = client
@@ -106,7 +109,10 @@ async fn quickstart_prints_keys_and_builds_a_ready_zone() {
             ],
         )
         .await;
-    assert_eq!(job["jobresult"]["virtualmachine"]["state"], "Running", "{job}");
+    assert_eq!(
+        job["jobresult"]["virtualmachine"]["state"], "Running",
+        "{job}"
+    );
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -95,6 +95,10 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A download that must fail: name, URL, extra registration parameters, and a word the
+/// error status must contain.
+type BadCase = (&'static str, String, Vec<(&'static str, String)>, &'static str);
+
 async fn register(
     admin: &Client,
     zone: &str,
@@ -392,7 +396,7 @@ async fn bad_downloads_end_in_clear_errors_and_leave_no_files() {
     );
 
     // Accepted at registration, but the download ends in an error saying why.
-    let cases: Vec<(&str, String, Vec<(&str, String)>, &str)> = vec![
+    let cases: Vec<BadCase> = vec![
         (
             "wrong-checksum",
             host.url("good.qcow2"),

@@ -227,7 +227,9 @@ async fn migration_unwinds_to_the_source_host_from_every_step() {
     let engine = cloud.server.as_ref().expect("running").engine.clone();
     let exec = executor(&engine);
     let job = deploy(&admin, &z, &[]).await;
-    let uuid = job["jobresult"]["virtualmachine"]["id"].as_str().expect("id");
+    let uuid = job["jobresult"]["virtualmachine"]["id"]
+        .as_str()
+        .expect("id");
     let vm = engine
         .store
         .acquire()
@@ -246,18 +248,30 @@ async fn migration_unwinds_to_the_source_host_from_every_step() {
         (v.state, v.host_id, held)
     };
     let at_source = async |e: &Engine| {
-        assert_eq!(where_(e).await, ("Running".to_string(), Some(source), vec![source]));
+        assert_eq!(
+            where_(e).await,
+            ("Running".to_string(), Some(source), vec![source])
+        );
         assert_eq!(held(e).await.3, 512 << 20, "capacity leaked");
     };
-    let params = MigrateParams { vm_id: vm.id, host_id: None };
+    let params = MigrateParams {
+        vm_id: vm.id,
+        host_id: None,
+    };
     testing::action_failure_can_unwind::<MigrateVm>(&exec, &engine, &params, at_source).await;
-    testing::action_failure_can_unwind_idempotently::<MigrateVm>(&exec, &engine, &params, at_source)
-        .await;
+    testing::action_failure_can_unwind_idempotently::<MigrateVm>(
+        &exec, &engine, &params, at_source,
+    )
+    .await;
     testing::actions_succeed_idempotently::<MigrateVm>(&exec, &engine, params.clone()).await;
     let (state, host, reservations) = where_(&engine).await;
     assert_eq!(state, "Running");
     assert_ne!(host, Some(source));
-    assert_eq!(reservations.len(), 1, "held on one host only after a migration");
+    assert_eq!(
+        reservations.len(),
+        1,
+        "held on one host only after a migration"
+    );
     assert_eq!(held(&engine).await.3, 512 << 20);
     cloud.stop().await;
 }

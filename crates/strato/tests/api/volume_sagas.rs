@@ -236,6 +236,22 @@ async fn snapshot_creation_unwinds_cleanly_from_every_step_and_is_idempotent() {
     )
     .await;
 
+    testing::crash_at_each_step::<CreateSnapshot>(&exec, &engine, &params, async |e, outcome| {
+        if let SagaResult::Done(outputs) = &outcome.result {
+            let id: i64 = outputs.lookup("create_record").expect("snapshot id");
+            assert_eq!(
+                snapshot_state(e, account_id).await.0,
+                1,
+                "a recovered snapshot"
+            );
+            strato_engine::snapshots::manage::delete(e, id)
+                .await
+                .expect("delete");
+        }
+        assert_eq!(snapshot_state(e, account_id).await, empty, "a crash leaked");
+    })
+    .await;
+
     let outputs =
         testing::actions_succeed_idempotently::<CreateSnapshot>(&exec, &engine, params.clone())
             .await;

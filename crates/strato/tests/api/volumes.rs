@@ -288,6 +288,24 @@ async fn volumes_are_destroyed_recovered_expunged_and_migrated() {
         "volume",
     );
 
+    // createVolume with virtualmachineid attaches at once.
+    let small = disk_offering(&admin, "Small").await;
+    let direct = done(
+        &user
+            .wait_job(
+                "createVolume",
+                &[
+                    ("zoneid", &z.zone),
+                    ("diskofferingid", &small),
+                    ("virtualmachineid", &vm),
+                ],
+            )
+            .await,
+        "volume",
+    );
+    assert_eq!(direct["state"], "Ready", "{direct}");
+    assert_eq!(direct["virtualmachineid"], vm.as_str());
+
     // Destroy with expunge: gone at once.
     let job = user
         .wait_job("destroyVolume", &[("id", &id), ("expunge", "true")])

@@ -233,8 +233,21 @@ impl ServerProc {
         }
     }
 
-    fn log_tail(&self) -> String {
+    /// The whole log so far (empty if it cannot be read).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn log_tail(&self) -> String {
         log_tail(&self.log)
+    }
+
+    /// An error carrying the end of the log if the server has exited.
+    pub fn check(&mut self) -> Result<()> {
+        if let Some(status) = self.child.try_wait().context("cannot check the server")? {
+            bail!("server exited with {status}:\n{}", self.log_tail());
+        }
+        Ok(())
     }
 
     pub fn memory(&self) -> Result<Memory> {

@@ -195,7 +195,7 @@ async fn host_count(api: &Signed, state: Option<&str>) -> Result<u64> {
     Ok(v.get("count").and_then(Value::as_u64).unwrap_or(0))
 }
 
-fn load_average() -> String {
+pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -203,7 +203,7 @@ fn load_average() -> String {
 }
 
 /// CPU time over wall time, in % of one core.
-fn share(cpu: Duration, wall: Duration) -> f64 {
+pub fn share(cpu: Duration, wall: Duration) -> f64 {
     if wall.is_zero() {
         0.0
     } else {

@@ -8,6 +8,11 @@
 //! `--scenario hosts --hosts 10000` instead measures one `strato agent` process with that
 //! many simulated hosts connected to one server (see `hosts.rs`).
 //!
+//! `--scenario templates --templates 100 --template-mib 64` registers that many
+//! templates at once and measures their downloads from a web server in a network
+//! namespace into a real image store (see `templates.rs`; needs root, iproute2,
+//! python3 and qemu-img/qemu-io).
+//!
 //! `--scenario vms --vms 10000 --concurrency 1000` deploys that many VMs on simulated
 //! hosts with that many deployVirtualMachine calls in flight, then measures
 //! listVirtualMachines (see `vms.rs`).
@@ -19,6 +24,7 @@
 mod child;
 mod hosts;
 mod report;
+mod templates;
 mod vms;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +46,9 @@ enum Scenario {
     /// One agent process with `--hosts` simulated hosts: time to Up, steady CPU/RSS,
     /// listHosts latency.
     Hosts,
+    /// `--templates` templates registered at once and downloaded from a local web
+    /// server: registerTemplate latency, time to all ready, MiB/s, server RSS.
+    Templates,
     /// `--vms` deployVirtualMachine calls, `--concurrency` in flight: jobid latency,
     /// deploys/s, then listVirtualMachines latency with the VMs present.
     Vms,
@@ -90,6 +99,16 @@ struct Opts {
     /// (--scenario hosts).
     #[arg(long, default_value_t = 600)]
     up_timeout_secs: u64,
+    /// Templates registered at once (--scenario templates).
+    #[arg(long, default_value_t = 100)]
+    templates: usize,
+    /// MiB of data in each template's qcow2 image (--scenario templates).
+    #[arg(long, default_value_t = 64)]
+    template_mib: u64,
+    /// Give up if the templates are not all ready this many seconds after the first
+    /// registerTemplate (--scenario templates).
+    #[arg(long, default_value_t = 1800)]
+    ready_timeout_secs: u64,
     /// The `strato` binary to run (default: next to this executable).
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -123,7 +142,7 @@ impl Opts {
     fn requests(&self) -> usize {
         self.requests.unwrap_or(match self.scenario {
             Scenario::Api => 2000,
-            Scenario::Hosts | Scenario::Vms => 200,
+            Scenario::Hosts | Scenario::Templates | Scenario::Vms => 200,
         })
     }
 
@@ -152,35 +171,26 @@ async fn main_async(opts: Opts) -> Result<()> {
         );
     }
     let mut backend = Backend::new(opts.db.as_deref()).await?;
-    if opts.scenario == Scenario::Vms {
-        let result = vms::run(&opts, &bin, &mut backend).await;
-        backend.cleanup().await;
-        let report = result?;
-        if opts.json {
-            println!("{}", serde_json::to_string_pretty(&report.to_json())?);
-        } else {
-            print!("{}", report.table());
-        }
-        return Ok(());
-    }
-    if opts.scenario == Scenario::Hosts {
-        let result = hosts::run(&opts, &bin, &mut backend).await;
-        backend.cleanup().await;
-        let report = result?;
-        if opts.json {
-            println!("{}", serde_json::to_string_pretty(&report.to_json())?);
-        } else {
-            print!("{}", report.table());
-        }
-        return Ok(());
-    }
-    let result = run(&opts, &bin, &mut backend).await;
+    let result = match opts.scenario {
+        Scenario::Api => run(&opts, &bin, &mut backend)
+            .await
+            .map(|r| (r.to_json(), r.table())),
+        Scenario::Hosts => hosts::run(&opts, &bin, &mut backend)
+            .await
+            .map(|r| (r.to_json(), r.table())),
+        Scenario::Templates => templates::run(&opts, &bin, &mut backend)
+            .await
+            .map(|r| (r.to_json(), r.table())),
+        Scenario::Vms => vms::run(&opts, &bin, &mut backend)
+            .await
+            .map(|r| (r.to_json(), r.table())),
+    };
     backend.cleanup().await;
-    let report = result?;
+    let (json, table) = result?;
     if opts.json {
-        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
-        print!("{}", report.table());
+        print!("{table}");
     }
     Ok(())
 }
