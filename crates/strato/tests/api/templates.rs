@@ -97,7 +97,12 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 /// A download that must fail: name, URL, extra registration parameters, and a word the
 /// error status must contain.
-type BadCase = (&'static str, String, Vec<(&'static str, String)>, &'static str);
+type BadCase = (
+    &'static str,
+    String,
+    Vec<(&'static str, String)>,
+    &'static str,
+);
 
 async fn register(
     admin: &Client,
