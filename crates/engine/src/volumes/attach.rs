@@ -318,6 +318,21 @@ async fn root_pool(c: &mut Conn<'_>, vm_id: i64) -> Result<Option<i64>, ApiError
         .and_then(|v| v.pool_id))
 }
 
+/// Whether the host of a running VM mounts (or may mount) the pool.
+async fn host_reaches(ctx: &Ctx, vm: &VmRow, host: i64, pool: i64) -> Result<bool, ApiError> {
+    let mut db = ctx.engine.store.acquire().await?;
+    let mut c = db.c();
+    for local in [false, true] {
+        let pools = c
+            .candidate_pools(vm.zone_id, vm.cluster_id, host, local)
+            .await?;
+        if pools.iter().any(|p| p.id == pool) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The VM named by `uuid` (parameter `virtualmachineid`), if the caller may use it.
 pub async fn vm_for(c: &mut Conn<'_>, caller: &Caller, uuid: &str) -> Result<VmRow, ApiError> {
     let vm = c
@@ -396,6 +411,17 @@ pub async fn attach(
     }
     if !matches!(vm.state.as_str(), "Running" | "Stopped") {
         return Err(crate::vms::bad_state(vm, "attach a volume to"));
+    }
+    if let (Some(pool), Some(host), "Running") = (v.pool_id, vm.host_id, vm.state.as_str())
+        && !host_reaches(ctx, vm, host, pool).await?
+    {
+        return Err(ApiError::param(format!(
+            "Volume {} is on storage pool {} which the host of VM {} does not reach; move it \
+             with migrateVolume first",
+            v.uuid,
+            v.pool_name.as_deref().unwrap_or_default(),
+            vm.uuid
+        )));
     }
     let data = used.iter().filter(|(_, t)| t == DATADISK).count();
     if i64::try_from(data).unwrap_or(i64::MAX) >= MAX_DATA_VOLUMES {

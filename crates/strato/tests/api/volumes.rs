@@ -539,3 +539,102 @@ async fn a_tenant_cannot_migrate_another_accounts_volume() {
     assert_eq!(one_volume(&admin, &theirs).await["storageid"], pool);
     cloud.stop().await;
 }
+
+#[tokio::test]
+async fn a_volume_is_not_attached_where_the_vms_host_cannot_reach_its_pool() {
+    let cloud = TestCloud::start().await;
+    let admin = cloud.admin().await;
+    let z = sim_zone(&admin, &[""]).await;
+    let pools = admin.ok("listStoragePools", &[("zoneid", &z.zone)]).await;
+    let pod = pools["storagepool"][0]["podid"].as_str().expect("pod");
+    let c0 = pools["storagepool"][0]["clusterid"]
+        .as_str()
+        .expect("cluster");
+    let c1 = admin
+        .ok(
+            "addCluster",
+            &[
+                ("zoneid", &z.zone),
+                ("podid", pod),
+                ("clustername", "C1"),
+                ("hypervisor", "Simulator"),
+                ("clustertype", "CloudManaged"),
+            ],
+        )
+        .await["cluster"][0]["id"]
+        .as_str()
+        .expect("cluster")
+        .to_string();
+    admin
+        .ok(
+            "addHost",
+            &[
+                ("zoneid", &z.zone),
+                ("podid", pod),
+                ("clusterid", &c1),
+                ("hypervisor", "Simulator"),
+                ("url", "http://sim/c1/h0"),
+                ("username", "root"),
+                ("password", "password"),
+            ],
+        )
+        .await;
+    crate::hosts::wait_hosts(
+        &admin,
+        &[("clusterid", &c1)],
+        "Up",
+        1,
+        std::time::Duration::from_secs(20),
+    )
+    .await;
+    admin
+        .ok(
+            "createStoragePool",
+            &[
+                ("zoneid", &z.zone),
+                ("podid", pod),
+                ("clusterid", &c1),
+                ("name", "PS-C1"),
+                ("url", "nfs://10.147.28.6/export/home/sandbox/c1"),
+            ],
+        )
+        .await;
+    let vm_c0 = done(
+        &deploy(&admin, &z, &[("clusterid", c0)]).await,
+        "virtualmachine",
+    );
+    let vm_c1 = done(
+        &deploy(&admin, &z, &[("clusterid", &c1)]).await,
+        "virtualmachine",
+    );
+    let (vm0, vm1) = (
+        vm_c0["id"].as_str().expect("id"),
+        vm_c1["id"].as_str().expect("id"),
+    );
+    let id = new_volume(&admin, &admin, &z, "c1-data").await;
+    done(
+        &admin
+            .wait_job("attachVolume", &[("id", &id), ("virtualmachineid", vm1)])
+            .await,
+        "volume",
+    );
+    assert_eq!(one_volume(&admin, &id).await["storage"], "PS-C1");
+    done(
+        &admin.wait_job("detachVolume", &[("id", &id)]).await,
+        "volume",
+    );
+    let job = admin
+        .wait_job("attachVolume", &[("id", &id), ("virtualmachineid", vm0)])
+        .await;
+    assert_eq!(job["jobresult"]["errorcode"], 431, "{job}");
+    assert!(
+        job["jobresult"]["errortext"]
+            .as_str()
+            .is_some_and(|t| t.contains("does not reach")),
+        "{job}"
+    );
+    let v = one_volume(&admin, &id).await;
+    assert!(v.get("virtualmachineid").is_none(), "{v}");
+    assert_eq!(v["state"], "Ready");
+    cloud.stop().await;
+}
