@@ -54,7 +54,7 @@ impl EngineSaga for AttachVolume {
     fn reply(engine: &Engine, outputs: Outputs) -> BoxFuture<'_, Result<Reply, ApiError>> {
         Box::pin(async move {
             let id: i64 = outputs.lookup("record_attachment").map_err(|e| e.0)?;
-            view::volume_reply(engine, id).await
+            view::volume_reply(engine, id, false).await
         })
     }
 }

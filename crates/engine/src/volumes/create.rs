@@ -114,7 +114,7 @@ pub async fn create_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     tx.commit().await?;
     match vm {
         Some(vm) => attach::attach(&ctx, id, &vm, None).await,
-        None => view::volume_reply(&ctx.engine, id).await,
+        None => view::volume_reply(&ctx.engine, id, view::sees_storage(ctx.caller.role_type)).await,
     }
 }
 

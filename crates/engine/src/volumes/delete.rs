@@ -168,7 +168,8 @@ pub async fn destroy_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
             return Err(super::bad_state(&v, "destroy"));
         }
     }
-    let reply = view::volume_reply(&ctx.engine, v.id).await?;
+    let reply =
+        view::volume_reply(&ctx.engine, v.id, view::sees_storage(ctx.caller.role_type)).await?;
     if expunge_now {
         expunge(&ctx, v.id).await?;
     }
@@ -195,5 +196,5 @@ pub async fn recover_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         return Err(super::bad_state(&v, "recover"));
     }
     drop(db);
-    view::volume_reply(&ctx.engine, v.id).await
+    view::volume_reply(&ctx.engine, v.id, view::sees_storage(ctx.caller.role_type)).await
 }

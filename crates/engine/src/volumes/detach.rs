@@ -39,7 +39,7 @@ impl EngineSaga for DetachVolume {
     fn reply(engine: &Engine, outputs: Outputs) -> BoxFuture<'_, Result<Reply, ApiError>> {
         Box::pin(async move {
             let id: i64 = outputs.lookup("clear_attachment").map_err(|e| e.0)?;
-            view::volume_reply(engine, id).await
+            view::volume_reply(engine, id, false).await
         })
     }
 }

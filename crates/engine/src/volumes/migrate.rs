@@ -47,7 +47,7 @@ impl EngineSaga for MigrateVolume {
     fn reply(engine: &Engine, outputs: Outputs) -> BoxFuture<'_, Result<Reply, ApiError>> {
         Box::pin(async move {
             let id: i64 = outputs.lookup("switch_pool").map_err(|e| e.0)?;
-            view::volume_reply(engine, id).await
+            view::volume_reply(engine, id, false).await
         })
     }
 }

@@ -59,7 +59,7 @@ impl EngineSaga for ResizeVolume {
     fn reply(engine: &Engine, outputs: Outputs) -> BoxFuture<'_, Result<Reply, ApiError>> {
         Box::pin(async move {
             let id: i64 = outputs.lookup("finish").map_err(|e| e.0)?;
-            view::volume_reply(engine, id).await
+            view::volume_reply(engine, id, false).await
         })
     }
 }
@@ -260,7 +260,7 @@ pub async fn resize_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
             }
             c.set_volume_size(v.id, new_size, offering_id).await?;
             tx.commit().await?;
-            view::volume_reply(&ctx.engine, v.id).await
+            view::volume_reply(&ctx.engine, v.id, view::sees_storage(ctx.caller.role_type)).await
         }
         "Ready" => {
             let pool_id = v

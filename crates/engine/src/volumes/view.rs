@@ -8,8 +8,9 @@ use strato_schema::volume::{VolumeFilter, VolumeView};
 use crate::caller::RoleType;
 use crate::{Ctx, Engine, access, paging};
 
-/// The volume as one object (the answer of every volume command).
-pub async fn volume_reply(engine: &Engine, id: i64) -> Result<Reply, ApiError> {
+/// The volume as one object (the answer of every volume command). Saga replies, whose
+/// caller is not known there, leave out where it is stored (`admin` false).
+pub async fn volume_reply(engine: &Engine, id: i64, admin: bool) -> Result<Reply, ApiError> {
     let v = engine
         .store
         .acquire()
@@ -18,7 +19,7 @@ pub async fn volume_reply(engine: &Engine, id: i64) -> Result<Reply, ApiError> {
         .volume_view(id)
         .await?
         .ok_or_else(|| ApiError::internal("the volume record is gone"))?;
-    Ok(Reply::Object(volume_obj(&v, true)))
+    Ok(Reply::Object(volume_obj(&v, admin)))
 }
 
 /// `admin`: the caller may see where the volume is stored.

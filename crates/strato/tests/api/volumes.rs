@@ -109,6 +109,7 @@ async fn a_data_volume_lives_through_create_attach_resize_detach_delete() {
     assert_eq!(v["state"], "Ready", "{v}");
     assert_eq!(v["virtualmachineid"], vm.as_str());
     assert_eq!(v["deviceid"], 1);
+    assert!(v.get("storageid").is_none(), "a tenant's answer hides the pool: {v}");
     assert_eq!(pool_allocated(&cloud).await, before + 5 * GIB);
     let listed = admin
         .ok(
