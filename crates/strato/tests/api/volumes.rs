@@ -109,7 +109,10 @@ async fn a_data_volume_lives_through_create_attach_resize_detach_delete() {
     assert_eq!(v["state"], "Ready", "{v}");
     assert_eq!(v["virtualmachineid"], vm.as_str());
     assert_eq!(v["deviceid"], 1);
-    assert!(v.get("storageid").is_none(), "a tenant's answer hides the pool: {v}");
+    assert!(
+        v.get("storageid").is_none(),
+        "a tenant's answer hides the pool: {v}"
+    );
     assert_eq!(pool_allocated(&cloud).await, before + 5 * GIB);
     let listed = admin
         .ok(
@@ -637,5 +640,67 @@ async fn a_volume_is_not_attached_where_the_vms_host_cannot_reach_its_pool() {
     let v = one_volume(&admin, &id).await;
     assert!(v.get("virtualmachineid").is_none(), "{v}");
     assert_eq!(v["state"], "Ready");
+    cloud.stop().await;
+}
+
+#[tokio::test]
+async fn volumes_and_snapshots_count_against_the_owners_limits() {
+    let cloud = TestCloud::start().await;
+    let admin = cloud.admin().await;
+    let z = sim_zone(&admin, &[""]).await;
+    let (user, account) = new_account(&admin, "tenant", None, "0").await;
+    let domain = account["domainid"].as_str().expect("domain");
+    let vm = running_vm(&user, &z).await;
+    for (t, max) in [("2", "2"), ("3", "1")] {
+        admin
+            .ok(
+                "updateResourceLimit",
+                &[
+                    ("account", "tenant"),
+                    ("domainid", domain),
+                    ("resourcetype", t),
+                    ("max", max),
+                ],
+            )
+            .await;
+    }
+    // The root volume counts: one data volume more fits, a second does not.
+    let id = new_volume(&user, &admin, &z, "one").await;
+    let small = disk_offering(&admin, "Small").await;
+    let job = user
+        .wait_job(
+            "createVolume",
+            &[("zoneid", &z.zone), ("diskofferingid", &small)],
+        )
+        .await;
+    assert_eq!(job["jobresult"]["errorcode"], 535, "{job}");
+    let data = user.ok("listVolumes", &[("type", "DATADISK")]).await;
+    assert_eq!(data["count"], 1, "nothing more was created: {data}");
+    // Deleting gives the count back.
+    user.ok("deleteVolume", &[("id", &id)]).await;
+    new_volume(&user, &admin, &z, "two").await;
+
+    // One snapshot fits, the second is refused and leaves nothing behind.
+    let root = user
+        .ok(
+            "listVolumes",
+            &[("virtualmachineid", &vm), ("type", "ROOT")],
+        )
+        .await["volume"][0]["id"]
+        .as_str()
+        .expect("root")
+        .to_string();
+    done(
+        &user
+            .wait_job("createSnapshot", &[("volumeid", &root)])
+            .await,
+        "snapshot",
+    );
+    let job = user
+        .wait_job("createSnapshot", &[("volumeid", &root)])
+        .await;
+    assert_eq!(job["jobresult"]["errorcode"], 535, "{job}");
+    let snaps = user.ok("listSnapshots", &[]).await;
+    assert_eq!(snaps["count"], 1, "{snaps}");
     cloud.stop().await;
 }
