@@ -93,6 +93,13 @@ pub async fn revert_snapshot(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         )));
     }
     let (v, pool, host) = volume_and_host(engine, s.volume_id).await?;
+    // The host would give the volume the snapshot's size back, behind the counts' back.
+    if v.size != s.size {
+        return Err(ApiError::param(format!(
+            "Volume {} was resized since snapshot {} was taken; it cannot be reverted to it",
+            v.uuid, s.uuid
+        )));
+    }
     if v.vm_state.as_deref() == Some("Running") {
         return Err(ApiError::param(format!(
             "Volume {} is in use by running VM {}; stop the VM before reverting it",

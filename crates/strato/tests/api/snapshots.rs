@@ -79,6 +79,16 @@ async fn a_snapshot_is_taken_reverted_to_and_made_into_a_volume_and_a_template()
     assert_eq!(reverted["id"], id.as_str());
     let v = user.ok("listVolumes", &[("id", &root)]).await;
     assert_eq!(v["volume"][0]["state"], "Ready", "{v}");
+    // Not once the volume was resized since.
+    let grown = done(
+        &user
+            .wait_job("resizeVolume", &[("id", &root), ("size", "40")])
+            .await,
+        "volume",
+    );
+    assert_eq!(grown["size"], 40_i64 << 30);
+    let job = user.wait_job("revertSnapshot", &[("id", &id)]).await;
+    failed(&job, 431, "resized");
 
     // A volume from the snapshot: a record until attached, then created.
     let from = done(
