@@ -23,6 +23,8 @@ const SLOTS: usize = 16;
 const BATCH: i64 = 64;
 /// Sizes a simulated copy reports (CloudStack's simulator reports fixed sizes too).
 const SIMULATED_SIZE: i64 = 2 * 1024 * 1024 * 1024;
+/// Tries to record a copy's end before giving up (the row then stays claimed).
+const RECORD_ATTEMPTS: u64 = 5;
 /// How often progress is written to the database at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 
@@ -60,6 +62,10 @@ async fn pass(
         if is_running(engine, r.id) {
             continue;
         }
+        // Claim only what can start now: the rest stays free for other servers.
+        if running_count(engine) >= SLOTS {
+            break;
+        }
         if !db
             .c()
             .claim_template_ref(r.id, &engine.msid, live_since, strato_schema::now())
@@ -85,6 +91,15 @@ async fn pass(
         });
     }
     Ok(())
+}
+
+fn running_count(engine: &Engine) -> usize {
+    engine
+        .images
+        .running
+        .lock()
+        .map(|r| r.len())
+        .unwrap_or(SLOTS)
 }
 
 fn is_running(engine: &Engine, id: i64) -> bool {
@@ -173,15 +188,21 @@ async fn work(engine: &Engine, r: TemplateRefRow) -> Result<(), ApiError> {
     } else {
         download(engine, &r, &t).await
     };
-    let now = strato_schema::now();
-    let mut db = engine.store.acquire().await?;
-    let recorded = match &outcome {
-        Ok(done) => finish(engine, &r, &t, done, now).await?,
-        Err(reason) => {
-            tracing::warn!(template = %t.uuid, store = %r.store_name, %reason, "template copy failed");
-            db.c()
-                .fail_template_ref(r.id, state::DOWNLOAD_ERROR, reason, now)
-                .await?
+    if let Err(reason) = &outcome {
+        tracing::warn!(template = %t.uuid, store = %r.store_name, %reason, "template copy failed");
+    }
+    // The bytes are in place (or the failure is known): a database hiccup must not send
+    // the copy back to the queue to be fetched again, so the end is recorded patiently.
+    let mut attempt = 0;
+    let recorded = loop {
+        match record(engine, &r, &t, &outcome).await {
+            Ok(recorded) => break recorded,
+            Err(e) if attempt < RECORD_ATTEMPTS => {
+                attempt += 1;
+                tracing::warn!(copy = r.id, error = %e, attempt, "cannot record a copy's end yet");
+                tokio::time::sleep(Duration::from_secs(2 * attempt)).await;
+            }
+            Err(e) => return Err(e),
         }
     };
     // Deleted while we worked: the bytes belong to nobody.
@@ -189,6 +210,26 @@ async fn work(engine: &Engine, r: TemplateRefRow) -> Result<(), ApiError> {
         super::remove_files(&r, &t).await;
     }
     Ok(())
+}
+
+/// Writes a copy's outcome; false when the copy was deleted (or refused) meanwhile.
+async fn record(
+    engine: &Engine,
+    r: &TemplateRefRow,
+    t: &TemplateRow,
+    outcome: &Result<Done, String>,
+) -> Result<bool, ApiError> {
+    let now = strato_schema::now();
+    match outcome {
+        Ok(done) => finish(engine, r, t, done, now).await,
+        Err(reason) => Ok(engine
+            .store
+            .acquire()
+            .await?
+            .c()
+            .fail_template_ref(r.id, state::DOWNLOAD_ERROR, reason, now)
+            .await?),
+    }
 }
 
 /// Records a finished copy and counts its bytes as the owner's secondary storage, in
