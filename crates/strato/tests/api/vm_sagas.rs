@@ -25,9 +25,9 @@ async fn held(engine: &Engine) -> (i64, i64, i64, i64, i64) {
     (
         one("SELECT COUNT(*) FROM vm_instance WHERE removed IS NULL").await,
         one("SELECT COUNT(*) FROM volume WHERE removed IS NULL").await,
-        one("SELECT COALESCE(SUM(cpu_used_mhz), 0) FROM host").await,
-        one("SELECT COALESCE(SUM(ram_used_bytes), 0) FROM host").await,
-        one("SELECT COALESCE(SUM(allocated_bytes), 0) FROM storage_pool").await,
+        one("SELECT CAST(COALESCE(SUM(cpu_used_mhz), 0) AS BIGINT) FROM host").await,
+        one("SELECT CAST(COALESCE(SUM(ram_used_bytes), 0) AS BIGINT) FROM host").await,
+        one("SELECT CAST(COALESCE(SUM(allocated_bytes), 0) AS BIGINT) FROM storage_pool").await,
     )
 }
 
