@@ -191,14 +191,23 @@ async fn agents_connect_over_tls_and_plaintext_or_untrusted_ones_fail_clearly() 
         &["--tls", "--ca-cert", &ca, "--tls-server-name", "localhost"],
     );
     let agent = Agent(named.stdout(Stdio::null()).spawn().expect("spawn agent"));
-    let hosts = wait_hosts(
-        &admin,
-        &[("clusterid", &cluster)],
-        "Up",
-        2,
-        Duration::from_secs(20),
-    )
-    .await;
+    // The first agent's hosts may still show Up until their disconnect is noticed: wait
+    // for the second agent's two hosts to be registered and Up as well.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let hosts = loop {
+        let hosts = wait_hosts(
+            &admin,
+            &[("clusterid", &cluster)],
+            "Up",
+            2,
+            Duration::from_secs(20),
+        )
+        .await;
+        if hosts.len() == 4 || std::time::Instant::now() > deadline {
+            break hosts;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert_eq!(hosts.len(), 4, "two agents of two hosts each: {hosts:?}");
     drop(agent);
     cloud.stop().await;
