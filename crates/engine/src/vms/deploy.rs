@@ -599,15 +599,7 @@ pub async fn check(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<DeployPar
         provisioning: so.disk.provisioning_type.clone(),
         local_storage: so.disk.use_local_storage,
         hypervisor,
-        host_tags: so
-            .host_tags
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect(),
+        host_tags: planner::host_tags(so.host_tags.as_deref()),
         ha_enabled: so.offer_ha,
         name,
         display_name: args.str("displayname").map(str::to_string),

@@ -11,7 +11,6 @@ use strato_common::ApiError;
 use strato_saga::definition::BoxFuture;
 use strato_saga::{Outputs, Saga, SagaCtx, Step, step};
 use strato_schema::Conn;
-use strato_schema::placement::PlacementFilter;
 use strato_schema::vm::VmRow;
 
 use super::{bad_state, host_ops, planner, view};
@@ -84,50 +83,6 @@ async fn unmark_migrating(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The planner's request for another host of the VM's zone that reaches its volumes.
-async fn request(
-    c: &mut Conn<'_>,
-    v: &VmRow,
-    host_id: Option<i64>,
-) -> Result<planner::Request, ApiError> {
-    let root = c
-        .volumes_of_vms(&[v.id])
-        .await?
-        .into_iter()
-        .find(|x| x.volume_type == "ROOT")
-        .ok_or_else(|| ApiError::internal("the VM has no root volume"))?;
-    let offering = c.service_offering_by_id(v.service_offering_id).await?;
-    Ok(planner::Request {
-        filter: PlacementFilter {
-            zone_id: v.zone_id,
-            pod_id: None,
-            cluster_id: None,
-            host_id,
-            hypervisor: Some(v.hypervisor.clone()),
-            host_tags: offering
-                .as_ref()
-                .and_then(|o| o.host_tags.clone())
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect(),
-            not_host: v.host_id,
-        },
-        account_id: v.account_id,
-        cpu_mhz: i64::from(v.cpus) * i64::from(v.cpu_speed),
-        ram_bytes: v.memory_mb << 20,
-        root: planner::RootVolume {
-            id: root.id,
-            pool_id: root.pool_id,
-            bytes: root.size,
-        },
-        local_storage: offering.is_some_and(|o| o.disk.use_local_storage),
-        migration: true,
-    })
-}
-
 async fn reserve_target(ctx: &SagaCtx<MigrateVm>) -> Result<Target, ApiError> {
     let engine = ctx.context();
     let mut tx = engine.store.begin().await?;
@@ -136,7 +91,7 @@ async fn reserve_target(ctx: &SagaCtx<MigrateVm>) -> Result<Target, ApiError> {
     let (Some(source_id), Some(source_guid)) = (v.host_id, v.host_guid.clone()) else {
         return Err(bad_state(&v, "migrate"));
     };
-    let req = request(&mut c, &v, ctx.params().host_id).await?;
+    let req = planner::vm_request(&mut c, &v, ctx.params().host_id, v.host_id).await?;
     let placed = planner::reserve(&mut c, engine, v.id, &req).await?;
     tx.commit().await?;
     Ok(Target {
@@ -266,7 +221,7 @@ pub async fn find_hosts_for_migration(ctx: Ctx, args: Args) -> Result<Reply, Api
     let mut db = ctx.engine.store.acquire().await?;
     let mut c = db.c();
     let v = vm_param(&mut c, &ctx, &args).await?;
-    let req = request(&mut c, &v, None).await?;
+    let req = planner::vm_request(&mut c, &v, None, v.host_id).await?;
     let fits = planner::candidates_with_room(&mut c, &ctx.engine, &req).await?;
     let total = fits.len();
     let start = usize::try_from(page.offset).unwrap_or(0);

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use strato_common::{ApiError, ErrorCode};
 use strato_schema::Conn;
 use strato_schema::placement::{HostCandidate, PlacementFilter, PoolCandidate};
+use strato_schema::vm::VmRow;
 
 use crate::Engine;
 
@@ -41,6 +42,60 @@ pub struct RootVolume {
 pub struct Placement {
     pub host: HostCandidate,
     pub pool: PoolCandidate,
+}
+
+/// An offering's `hosttags` ("a, b") as the tags a host must carry.
+pub fn host_tags(tags: Option<&str>) -> Vec<String> {
+    tags.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A VM's root volume as the planner sees it.
+pub async fn root_volume(c: &mut Conn<'_>, vm_id: i64) -> Result<RootVolume, ApiError> {
+    let v = c
+        .volumes_of_vms(&[vm_id])
+        .await?
+        .into_iter()
+        .find(|v| v.volume_type == "ROOT")
+        .ok_or_else(|| ApiError::internal("the VM has no root volume"))?;
+    Ok(RootVolume {
+        id: v.id,
+        pool_id: v.pool_id,
+        bytes: v.size,
+    })
+}
+
+/// What an existing VM needs somewhere in its zone (a start, or a migration target
+/// other than `not_host`), with an admin's choice of host.
+pub async fn vm_request(
+    c: &mut Conn<'_>,
+    vm: &VmRow,
+    host_id: Option<i64>,
+    not_host: Option<i64>,
+) -> Result<Request, ApiError> {
+    let root = root_volume(c, vm.id).await?;
+    let offering = c.service_offering_by_id(vm.service_offering_id).await?;
+    Ok(Request {
+        filter: PlacementFilter {
+            zone_id: vm.zone_id,
+            pod_id: None,
+            cluster_id: None,
+            host_id,
+            hypervisor: Some(vm.hypervisor.clone()),
+            host_tags: host_tags(offering.as_ref().and_then(|o| o.host_tags.as_deref())),
+            not_host,
+        },
+        account_id: vm.account_id,
+        cpu_mhz: i64::from(vm.cpus) * i64::from(vm.cpu_speed),
+        ram_bytes: vm.memory_mb << 20,
+        root,
+        local_storage: offering.is_some_and(|o| o.disk.use_local_storage),
+        migration: not_host.is_some(),
+    })
 }
 
 /// CloudStack's InsufficientServerCapacityException.

@@ -10,7 +10,6 @@ use strato_api::response::Reply;
 use strato_common::ApiError;
 use strato_saga::definition::BoxFuture;
 use strato_saga::{Outputs, Saga, SagaCtx, Step, step};
-use strato_schema::placement::PlacementFilter;
 
 use super::{bad_state, host_ops, planner, view, vm_by_param};
 use crate::sagas::{self, EngineSaga};
@@ -126,33 +125,7 @@ async fn reserve_capacity(ctx: &SagaCtx<StartVm>) -> Result<Started, ApiError> {
         .vm_by_id(id)
         .await?
         .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
-    let root = root_volume(&mut c, id).await?;
-    let offering = c.service_offering_by_id(vm.service_offering_id).await?;
-    let req = planner::Request {
-        filter: PlacementFilter {
-            zone_id: vm.zone_id,
-            pod_id: None,
-            cluster_id: None,
-            host_id: ctx.params().host_id,
-            hypervisor: Some(vm.hypervisor.clone()),
-            host_tags: offering
-                .as_ref()
-                .and_then(|o| o.host_tags.clone())
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect(),
-            not_host: None,
-        },
-        account_id: vm.account_id,
-        cpu_mhz: i64::from(vm.cpus) * i64::from(vm.cpu_speed),
-        ram_bytes: vm.memory_mb << 20,
-        root,
-        local_storage: offering.is_some_and(|o| o.disk.use_local_storage),
-        migration: false,
-    };
+    let req = planner::vm_request(&mut c, &vm, ctx.params().host_id, None).await?;
     let placed = planner::reserve(&mut c, engine, id, &req).await?;
     c.set_vm_host(
         id,
@@ -167,30 +140,12 @@ async fn reserve_capacity(ctx: &SagaCtx<StartVm>) -> Result<Started, ApiError> {
     })
 }
 
-/// A VM's root volume as the planner sees it.
-async fn root_volume(
-    c: &mut strato_schema::Conn<'_>,
-    vm_id: i64,
-) -> Result<planner::RootVolume, ApiError> {
-    let v = c
-        .volumes_of_vms(&[vm_id])
-        .await?
-        .into_iter()
-        .find(|v| v.volume_type == "ROOT")
-        .ok_or_else(|| ApiError::internal("the VM has no root volume"))?;
-    Ok(planner::RootVolume {
-        id: v.id,
-        pool_id: v.pool_id,
-        bytes: v.size,
-    })
-}
-
 async fn release_capacity(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
     let engine = ctx.context();
     let id = ctx.params().vm_id;
     let mut tx = engine.store.begin().await?;
     let mut c = tx.c();
-    let root = root_volume(&mut c, id).await?;
+    let root = planner::root_volume(&mut c, id).await?;
     planner::release(&mut c, id).await?;
     planner::unplace_volume(&mut c, root).await?;
     c.set_vm_host(id, None).await?;
