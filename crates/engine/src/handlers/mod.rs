@@ -117,6 +117,32 @@ pub async fn find_account(
     Ok(account)
 }
 
+/// The owner of a resource being created: `account` + `domainid` (admins acting for
+/// another account), else the caller's own account.
+pub async fn owner_of_new(
+    c: &mut Conn<'_>,
+    caller: &Caller,
+    args: &Args,
+) -> Result<AccountRow, ApiError> {
+    let account = match args.str("account") {
+        Some(name) => {
+            let domain = domain_or_own(c, caller, args, "domainid").await?;
+            c.account_by_name(domain.id, name).await?.ok_or_else(|| {
+                ApiError::param(format!(
+                    "Unable to find account {name} in domain {}",
+                    domain.uuid
+                ))
+            })?
+        }
+        None => c
+            .account_by_id(caller.account_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("the caller's account is gone"))?,
+    };
+    access::check_account(caller, &account)?;
+    Ok(account)
+}
+
 /// Refuses names that are empty or carry characters that break paths and logs.
 pub fn check_name(param: &str, value: &str) -> Result<(), ApiError> {
     if value.trim().is_empty() {

@@ -10,7 +10,6 @@ use strato_api::params::Args;
 use strato_api::response::Reply;
 use strato_common::ApiError;
 use strato_schema::Conn;
-use strato_schema::account::AccountRow;
 use strato_schema::image_store::{ImageStoreFilter, ImageStoreRow};
 use strato_schema::sql::Page;
 use strato_schema::template::{NewTemplate, NewTemplateRef, TemplateRefRow, TemplateRow, state};
@@ -18,7 +17,7 @@ use strato_schema::zone::ZoneRow;
 
 use super::clusters::HYPERVISORS;
 use super::template_view::{Kind, template_entries};
-use super::{check_name, concurrent_change, domain_or_own, one_of};
+use super::{check_name, concurrent_change, one_of};
 use crate::caller::Caller;
 use crate::limits::{self, ResourceType};
 use crate::{Ctx, access, images};
@@ -179,7 +178,7 @@ pub async fn create(
     if let Some(os) = args.uuid("ostypeid") {
         reg.guest_os_id = guest_os_id(&mut c, os).await?;
     }
-    let owner = owner(&mut c, caller, args).await?;
+    let owner = super::owner_of_new(&mut c, caller, args).await?;
     let (zones, cross_zones) = target_zones(&mut c, args).await?;
     let mut targets = Vec::new();
     for zone in &zones {
@@ -280,27 +279,6 @@ async fn guest_os_id(c: &mut Conn<'_>, uuid: &str) -> Result<i64, ApiError> {
         .first()
         .map(|o| o.id)
         .ok_or_else(|| ApiError::not_found("ostypeid", uuid, "guest OS type"))
-}
-
-/// The owner: `account` + `domainid` for admins, else the caller's account.
-async fn owner(c: &mut Conn<'_>, caller: &Caller, args: &Args) -> Result<AccountRow, ApiError> {
-    let account = match args.str("account") {
-        Some(name) => {
-            let domain = domain_or_own(c, caller, args, "domainid").await?;
-            c.account_by_name(domain.id, name).await?.ok_or_else(|| {
-                ApiError::param(format!(
-                    "Unable to find account {name} in domain {}",
-                    domain.uuid
-                ))
-            })?
-        }
-        None => c
-            .account_by_id(caller.account_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("the caller's account is gone"))?,
-    };
-    access::check_account(caller, &account)?;
-    Ok(account)
 }
 
 /// The zones named by `zoneid`/`zoneids`; `-1` or neither means every zone

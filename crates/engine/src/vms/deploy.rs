@@ -422,22 +422,7 @@ pub async fn deploy_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
 /// tests, which run the deploy saga with injected failures.
 pub async fn check(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<DeployParams, ApiError> {
     let caller = &ctx.caller;
-    let owner = match args.str("account") {
-        Some(name) => {
-            let domain = crate::handlers::domain_or_own(c, caller, args, "domainid").await?;
-            c.account_by_name(domain.id, name).await?.ok_or_else(|| {
-                ApiError::param(format!(
-                    "Unable to find account {name} in domain {}",
-                    domain.uuid
-                ))
-            })?
-        }
-        None => c
-            .account_by_id(caller.account_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("the caller's account is gone"))?,
-    };
-    access::check_account(caller, &owner)?;
+    let owner = crate::handlers::owner_of_new(c, caller, args).await?;
     let zone_id = args.required_str("zoneid")?;
     let zone = c
         .zone_by_uuid(zone_id)
