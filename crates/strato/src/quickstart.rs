@@ -234,9 +234,29 @@ pub async fn ensure_zone(
         &[("id", &zone), ("allocationstate", "Enabled")],
     )
     .await?;
+    wait_hosts_up(&api, &zone, hosts).await?;
     Ok(Some(Zone {
         name: name.to_string(),
         id: zone,
         hosts,
     }))
+}
+
+/// The zone is only ready for the operator once every simulated agent has connected:
+/// addHost returns when the host row exists, its agent comes Up moments later.
+async fn wait_hosts_up(api: &Api, zone: &str, hosts: usize) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let up = api
+            .call("listHosts", &[("zoneid", zone), ("state", "Up")])
+            .await?;
+        let count = up["count"].as_u64().unwrap_or(0);
+        if count >= hosts as u64 {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("only {count} of {hosts} hosts came Up within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
