@@ -337,6 +337,28 @@ pub struct NetworkSpec {
     pub physical_interface: Option<String>,
     #[serde(default)]
     pub mtu: Option<u32>,
+    /// The guest subnet the host serves DHCP/DNS for; None for L2 networks and for
+    /// older managers.
+    #[serde(default)]
+    pub dhcp: Option<DhcpSpec>,
+}
+
+/// What a host needs to hand out a guest network's addresses (CloudStack's virtual
+/// router role): the subnet, its gateway and DNS servers. The MAC → address pairs come
+/// with the NICs (`NicSpec::mac`, `NicSpec::ip`) of the VMs started on the network.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DhcpSpec {
+    /// The guest network's uuid: one DHCP server per network on a host.
+    pub network_uuid: String,
+    /// `10.1.1.0/24`.
+    pub cidr: String,
+    pub gateway: String,
+    /// DNS servers handed to guests, in order (the network's, else the zone's).
+    #[serde(default)]
+    pub dns: Vec<String>,
+    /// The network domain guests are given (`cs2cloud.internal`).
+    #[serde(default)]
+    pub domain: Option<String>,
 }
 
 /// The kind of a primary storage pool (CloudStack's `StoragePoolType` names).
@@ -395,6 +417,7 @@ mod tests {
             bridge: None,
             physical_interface: None,
             mtu: None,
+            dhcp: None,
         });
         let back: Command = serde_json::from_value(serde_json::to_value(&net)?)?;
         assert_eq!(back, net);

@@ -36,8 +36,8 @@ pub use answer::{
     VmStateReport, VmStats, VolumeInfo,
 };
 pub use command::{
-    BootDevice, Command, DiskKind, DiskSource, DiskSpec, IsoRef, Isolation, NetworkSpec, NicSpec,
-    PoolKind, PoolSpec, Provisioning, TemplateRef, VmSpec, VolumeRef,
+    BootDevice, Command, DhcpSpec, DiskKind, DiskSource, DiskSpec, IsoRef, Isolation, NetworkSpec,
+    NicSpec, PoolKind, PoolSpec, Provisioning, TemplateRef, VmSpec, VolumeRef,
 };
 pub use conn::{ConnReader, ConnWriter, Connection, memory_pair};
 pub use driver::{BoxFuture, DriverEvent, HypervisorDriver};

@@ -196,6 +196,7 @@ mod tests {
             bridge: bridge.map(str::to_owned),
             physical_interface: dev.map(str::to_owned),
             mtu: None,
+            dhcp: None,
         }
     }
 

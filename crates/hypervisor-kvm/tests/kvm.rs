@@ -222,6 +222,7 @@ async fn boots_the_small_template_and_manages_its_life() {
                 bridge: Some(bridge.clone()),
                 physical_interface: None,
                 mtu: None,
+                dhcp: None,
             },
             default: true,
         }],

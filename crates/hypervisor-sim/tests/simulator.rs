@@ -583,6 +583,7 @@ async fn networks_get_cloudstack_bridge_names() -> TestResult {
             bridge: None,
             physical_interface: None,
             mtu: None,
+            dhcp: None,
         })
     };
     let vx = run(&sim, "h1", net(Isolation::Vxlan { vni: 5001 })).await?;
@@ -616,6 +617,7 @@ async fn networks_get_cloudstack_bridge_names() -> TestResult {
             bridge: None,
             physical_interface: Some("bond0".into()),
             mtu: None,
+            dhcp: None,
         },
         default: true,
     });
