@@ -63,6 +63,14 @@ impl Obj {
             None => self,
         }
     }
+    /// Replaces a field's value where it stands (adds it at the end if missing).
+    pub fn set(mut self, key: &str, node: Node) -> Self {
+        match self.fields.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => *v = node,
+            None => self.fields.push((key.to_string(), node)),
+        }
+        self
+    }
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }

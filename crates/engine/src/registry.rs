@@ -619,6 +619,10 @@ fn all() -> Vec<Command> {
             api::affinity_groups::LIST_AFFINITY_GROUP_TYPES,
             h::affinity_groups::list_affinity_group_types
         ),
+        cmd!(
+            api::affinity_groups::UPDATE_VM_AFFINITY_GROUP,
+            crate::vms::affinity::update_vm_affinity_group
+        ),
         cmd!(api::tags::CREATE_TAGS, h::tags::create_tags),
         cmd!(api::tags::DELETE_TAGS, h::tags::delete_tags),
         cmd!(api::tags::LIST_TAGS, h::tags::list_tags),

@@ -166,6 +166,37 @@ impl Conn<'_> {
         self.execute(&sql).await
     }
 
+    /// Locks the groups' rows until the transaction ends, so two placements in one
+    /// group run one after the other (PostgreSQL row locks; SQLite's write lock is
+    /// taken by any write). Ids are locked in order so two callers cannot deadlock.
+    pub async fn lock_affinity_groups(&mut self, ids: &[i64]) -> Result<()> {
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        for id in sorted {
+            on_conn!(self, |c| sqlx::query(
+                "UPDATE affinity_group SET group_type = group_type WHERE id = $1"
+            )
+            .bind(id)
+            .execute(&mut **c)
+            .await?
+            .rows_affected());
+        }
+        Ok(())
+    }
+
+    /// Hosts on which the group's members other than `except` hold capacity (a VM
+    /// holds none while stopped; two hosts while it migrates).
+    pub async fn affinity_member_hosts(&mut self, group_id: i64, except: i64) -> Result<Vec<i64>> {
+        const SQL: &str = "SELECT DISTINCT r.host_id FROM affinity_group_vm_map m \
+             JOIN host_reservation r ON r.instance_id = m.instance_id \
+             WHERE m.group_id = $1 AND m.instance_id <> $2 ORDER BY r.host_id";
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(SQL)
+            .bind(group_id)
+            .bind(except)
+            .fetch_all(&mut **c)
+            .await?))
+    }
+
     /// Instance ids of the group's members.
     pub async fn affinity_members(&mut self, group_id: i64) -> Result<Vec<i64>> {
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(

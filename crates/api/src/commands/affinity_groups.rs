@@ -84,3 +84,26 @@ pub const LIST_AFFINITY_GROUP_TYPES: CommandSpec = command(
         &[field("type", "string", "the type's name")],
     ),
 );
+
+pub const UPDATE_VM_AFFINITY_GROUP: CommandSpec = command(
+    "updateVMAffinityGroup",
+    "Replaces the affinity groups of a stopped VM (they apply from its next start)",
+    Roles::ALL,
+    &[&[
+        ParamSpec::new("id", Uuid, "VM id")
+            .required()
+            .related("listVirtualMachines"),
+        ParamSpec::new(
+            "affinitygroupids",
+            List,
+            "The groups, by id (none: leave every group)",
+        )
+        .related("listAffinityGroups"),
+        ParamSpec::new("affinitygroupnames", List, "The groups, by name")
+            .related("listAffinityGroups"),
+    ]],
+    object("virtualmachine", super::vms::VM_FIELDS),
+)
+.asynchronous("VirtualMachine")
+.legacy_response_name("updatevirtualmachineresponse")
+.event("VM.AG.UPDATE");

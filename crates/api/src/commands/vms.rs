@@ -113,6 +113,18 @@ pub const DEPLOY_VIRTUAL_MACHINE: CommandSpec = command(
         ParamSpec::new("podid", Uuid, "Pod to deploy in (admins)").related("listPods"),
         ParamSpec::new("clusterid", Uuid, "Cluster to deploy in (admins)").related("listClusters"),
         ParamSpec::new("hostid", Uuid, "Host to deploy on (admins)").related("listHosts"),
+        ParamSpec::new(
+            "affinitygroupids",
+            List,
+            "Affinity groups of the owner to join (not with affinitygroupnames)",
+        )
+        .related("listAffinityGroups"),
+        ParamSpec::new(
+            "affinitygroupnames",
+            List,
+            "Affinity groups of the owner to join, by name (not with affinitygroupids)",
+        )
+        .related("listAffinityGroups"),
     ]],
     object("virtualmachine", VM_FIELDS),
 )

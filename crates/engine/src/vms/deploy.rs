@@ -57,6 +57,9 @@ pub struct DeployParams {
     pub pod_id: Option<i64>,
     pub cluster_id: Option<i64>,
     pub host_id: Option<i64>,
+    /// Affinity groups the VM joins.
+    #[serde(default)]
+    pub affinity_group_ids: Vec<i64>,
 }
 
 /// Where the deploy put the VM (output of `reserve_capacity`).
@@ -198,6 +201,7 @@ async fn create_records<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<i64, ApiError>
         let g = instance_groups::group_by_name_or_create(&mut c, p.account_id, name).await?;
         instance_groups::set_group_of_vm(&mut c, id, Some(g.id)).await?;
     }
+    super::affinity::join(&mut c, id, &p.affinity_group_ids).await?;
     limits::reserve(&mut c, p.account_id, &held_by(p)).await?;
     tx.commit().await?;
     Ok(id)
@@ -226,6 +230,7 @@ async fn remove_records<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<(), ApiError> 
         c.remove_volume(v.id, now).await?;
     }
     if let Some(vm) = c.vm_by_uuid(&uuid).await? {
+        super::affinity::leave_all(&mut c, vm.id).await?;
         c.remove_vm(vm.id, now).await?;
         limits::release(&mut c, vm.account_id, &held_by(ctx.params())).await?;
     }
@@ -593,6 +598,7 @@ pub async fn check(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<DeployPar
         pod_id,
         cluster_id,
         host_id,
+        affinity_group_ids: super::affinity::requested(c, &owner, args).await?,
     })
 }
 

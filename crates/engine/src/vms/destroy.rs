@@ -121,12 +121,7 @@ async fn remove_records(ctx: &SagaCtx<ExpungeVm>) -> Result<(), ApiError> {
     planner::release(&mut c, id).await?;
     crate::handlers::tags::delete_tags_of(&mut c, "UserVm", id).await?;
     crate::handlers::instance_groups::set_group_of_vm(&mut c, id, None).await?;
-    let groups: Vec<i64> = crate::handlers::affinity_groups::groups_of_vm(&mut c, id)
-        .await?
-        .iter()
-        .map(|g| g.id)
-        .collect();
-    crate::handlers::affinity_groups::remove_members(&mut c, id, &groups).await?;
+    super::affinity::leave_all(&mut c, id).await?;
     c.remove_vm(id, now).await?;
     limits::release(&mut c, vm.account_id, &freed).await?;
     tx.commit().await?;

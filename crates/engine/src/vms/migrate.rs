@@ -222,7 +222,7 @@ pub async fn find_hosts_for_migration(ctx: Ctx, args: Args) -> Result<Reply, Api
     let mut c = db.c();
     let v = vm_param(&mut c, &ctx, &args).await?;
     let req = planner::vm_request(&mut c, &v, None, v.host_id).await?;
-    let fits = planner::candidates_with_room(&mut c, &ctx.engine, &req).await?;
+    let fits = planner::candidates_with_room(&mut c, &ctx.engine, v.id, &req).await?;
     let total = fits.len();
     let start = usize::try_from(page.offset).unwrap_or(0);
     let take = page

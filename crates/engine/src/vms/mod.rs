@@ -1,6 +1,7 @@
 //! Virtual machines: placement, the deploy/start/stop/expunge sagas, the commands that
 //! run them, and the response objects.
 
+pub mod affinity;
 pub mod deploy;
 pub mod destroy;
 pub mod host_ops;

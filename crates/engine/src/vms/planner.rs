@@ -3,7 +3,8 @@
 //! userconcentratedpodfirst), clusters above their allocated-capacity disable
 //! thresholds are skipped, and the host is taken with one conditional UPDATE per
 //! candidate, so concurrent deploys never overcommit: the first candidate whose
-//! capacity still fits wins, the others are tried next.
+//! capacity still fits wins, the others are tried next. The VM's affinity groups
+//! filter and reorder the candidates (see `affinity`).
 
 use std::collections::HashMap;
 
@@ -12,6 +13,7 @@ use strato_schema::Conn;
 use strato_schema::placement::{HostCandidate, PlacementFilter, PoolCandidate};
 use strato_schema::vm::VmRow;
 
+use super::affinity;
 use crate::Engine;
 
 /// What a VM needs.
@@ -140,6 +142,8 @@ pub async fn reserve(
     req: &Request,
 ) -> Result<Placement, ApiError> {
     let f = factors(engine);
+    // First, so the groups are locked before their members' hosts are read.
+    let rules = affinity::Rules::of(c, instance_id, true).await?;
     let mut hosts = c.candidate_hosts(&req.filter).await?;
     if hosts.is_empty() {
         return Err(insufficient(
@@ -150,6 +154,13 @@ pub async fn reserve(
     let full = full_clusters(&hosts, req, &f);
     hosts.retain(|h| h.cluster_id.is_none_or(|c| !full.contains(&c)));
     order(c, engine, &mut hosts, req.account_id).await?;
+    rules.apply(&mut hosts);
+    if hosts.is_empty() {
+        return Err(insufficient(
+            NO_SERVER,
+            "no host satisfies the VM's affinity groups",
+        ));
+    }
     let now = strato_schema::now();
     let mut no_pool = false;
     for host in hosts {
@@ -209,11 +220,16 @@ pub async fn reserve(
 pub async fn candidates_with_room(
     c: &mut Conn<'_>,
     engine: &Engine,
+    instance_id: i64,
     req: &Request,
 ) -> Result<Vec<HostCandidate>, ApiError> {
     let f = factors(engine);
     let mut out = Vec::new();
-    for host in c.candidate_hosts(&req.filter).await? {
+    let mut hosts = c.candidate_hosts(&req.filter).await?;
+    affinity::Rules::of(c, instance_id, false)
+        .await?
+        .apply(&mut hosts);
+    for host in hosts {
         if !fits(&host, req, &f) {
             continue;
         }

@@ -5,7 +5,7 @@ use strato_api::response::{Node, Obj, Reply};
 use strato_common::ApiError;
 use strato_schema::vm::{VmFilter, VmRow};
 
-use super::{bad_state, vm_by_param};
+use super::{affinity, bad_state, vm_by_param};
 use crate::caller::{Caller, RoleType};
 use crate::handlers::tags;
 use crate::{Ctx, Engine, access, paging};
@@ -19,10 +19,10 @@ pub async fn vm_reply(engine: &Engine, id: i64) -> Result<Reply, ApiError> {
         .await?
         .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
     let mut tags = tags::tags_of(&mut db.c(), "UserVm", &[id]).await?;
-    Ok(Reply::Object(vm_obj(
-        &vm,
-        true,
-        tags.remove(&id).unwrap_or_default(),
+    let mut groups = affinity::objs_of_vms(&mut db.c(), &[id]).await?;
+    Ok(Reply::Object(affinity::with_groups(
+        vm_obj(&vm, true, tags.remove(&id).unwrap_or_default()),
+        groups.remove(&id),
     )))
 }
 
@@ -151,9 +151,15 @@ pub async fn list_virtual_machines(ctx: Ctx, args: Args) -> Result<Reply, ApiErr
     let (total, rows) = c.list_vms(&f, page).await?;
     let ids: Vec<i64> = rows.iter().map(|v| v.id).collect();
     let mut tags = tags::tags_of(&mut c, "UserVm", &ids).await?;
+    let mut groups = affinity::objs_of_vms(&mut c, &ids).await?;
     let items = rows
         .iter()
-        .map(|v| vm_obj(v, admin, tags.remove(&v.id).unwrap_or_default()))
+        .map(|v| {
+            affinity::with_groups(
+                vm_obj(v, admin, tags.remove(&v.id).unwrap_or_default()),
+                groups.remove(&v.id),
+            )
+        })
         .collect();
     Ok(Reply::list(usize::try_from(total).unwrap_or(0), items))
 }
@@ -188,9 +194,13 @@ pub async fn update_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
         .await?
         .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
     let mut tags = tags::tags_of(&mut c, "UserVm", &[vm.id]).await?;
-    Ok(Reply::Object(vm_obj(
-        &vm,
-        sees_hosts(&ctx.caller),
-        tags.remove(&vm.id).unwrap_or_default(),
+    let mut groups = affinity::objs_of_vms(&mut c, &[vm.id]).await?;
+    Ok(Reply::Object(affinity::with_groups(
+        vm_obj(
+            &vm,
+            sees_hosts(&ctx.caller),
+            tags.remove(&vm.id).unwrap_or_default(),
+        ),
+        groups.remove(&vm.id),
     )))
 }

@@ -28,6 +28,7 @@ mod simulator;
 mod snapshots;
 mod storage;
 mod templates;
+mod vm_affinity;
 mod vm_sagas;
 mod vms;
 mod volume_sagas;
