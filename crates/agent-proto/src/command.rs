@@ -43,6 +43,9 @@ pub enum Command {
         #[serde(default)]
         names: Vec<String>,
     },
+    /// Where the running VM's VNC console listens on this host → `Vm` (its `vnc_port`;
+    /// `None` when it has no console). Fails with `not_found` if the VM is not running.
+    GetVncPort { name: String },
     /// Usage figures of the named running VMs; no names means all → `VmStats`.
     GetVmStats {
         #[serde(default)]
@@ -142,6 +145,7 @@ impl Command {
             Self::RebootVm { .. } => "RebootVm",
             Self::DestroyVm { .. } => "DestroyVm",
             Self::GetVmState { .. } => "GetVmState",
+            Self::GetVncPort { .. } => "GetVncPort",
             Self::GetVmStats { .. } => "GetVmStats",
             Self::PrepareForMigration(_) => "PrepareForMigration",
             Self::MigrateVm { .. } => "MigrateVm",
@@ -176,6 +180,7 @@ impl Command {
             Self::StopVm { .. } => "StopCommand",
             Self::RebootVm { .. } => "RebootCommand",
             Self::GetVmState { .. } => "CheckVirtualMachineCommand",
+            Self::GetVncPort { .. } => "GetVncPortCommand",
             Self::GetVmStats { .. } => "GetVmStatsCommand",
             Self::PrepareForMigration(_) => "PrepareForMigrationCommand",
             Self::MigrateVm { .. } => "MigrateCommand",

@@ -51,6 +51,10 @@ fn all() -> Vec<Command> {
         },
         cmd!(api::discovery::LIST_APIS, h::discovery::list_apis),
         cmd!(
+            api::console::CREATE_CONSOLE_ENDPOINT,
+            crate::console::create_console_endpoint
+        ),
+        cmd!(
             api::vms::DEPLOY_VIRTUAL_MACHINE,
             crate::vms::deploy::deploy_virtual_machine
         ),

@@ -95,6 +95,14 @@ impl Inner {
                 let vms = self.libvirt.call(move |c| vm::states(c, &names)).await?;
                 Ok(AnswerData::VmStates { vms })
             }
+            Command::GetVncPort { name } => {
+                let host = self.config.guid.clone();
+                let info = self
+                    .libvirt
+                    .call(move |c| vm::running_info(c, &host, &name))
+                    .await?;
+                Ok(AnswerData::Vm(info))
+            }
             Command::GetVmStats { names } => self.vm_stats(names).await,
             Command::PrepareForMigration(spec) => {
                 self.resolve(&spec).await?;

@@ -40,6 +40,17 @@ fn info(host: &str, dom: &Domain, uuid: &str) -> Result<VmInfo, AgentError> {
     })
 }
 
+/// A running domain of ours, as `VmInfo` (for `GetVncPort`).
+pub(crate) fn running_info(conn: &Connect, host: &str, name: &str) -> Result<VmInfo, AgentError> {
+    let dom = lookup(conn, name)?
+        .filter(|d| power_state(d) == PowerState::Running)
+        .ok_or_else(|| AgentError::not_found(format!("VM {name} is not running on this host")))?;
+    let uuid = live(&dom)?
+        .strato_uuid
+        .ok_or_else(|| AgentError::not_found(format!("domain {name} was not defined by Strato")))?;
+    info(host, &dom, &uuid)
+}
+
 /// Defines (or redefines) and powers on a domain. A domain already running with the
 /// same VM uuid is answered as is; one running under another uuid is `invalid_state`.
 pub(crate) fn start(

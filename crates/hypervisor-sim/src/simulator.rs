@@ -302,6 +302,7 @@ fn execute(state: &mut State, h: &str, command: Command) -> Answer {
         Command::RebootVm { name } => vm::reboot(state, h, &name),
         Command::DestroyVm { name } => vm::destroy(state, h, &name),
         Command::GetVmState { names } => vm::get_state(state, h, &names),
+        Command::GetVncPort { name } => vm::vnc_port(state, h, &name),
         Command::GetVmStats { names } => vm::get_stats(state, h, &names),
         Command::PrepareForMigration(spec) => vm::prepare_for_migration(state, h, &spec),
         Command::MigrateVm {

@@ -85,6 +85,16 @@ pub(crate) fn start(state: &mut State, host: &str, spec: VmSpec) -> Answer {
     Ok(AnswerData::Vm(info))
 }
 
+/// The simulated console port (nothing listens there: the Simulator has no screens).
+pub(crate) fn vnc_port(state: &State, host: &str, name: &str) -> Answer {
+    match state.host(host)?.vms.get(name) {
+        Some(vm) if vm.state == PowerState::Running => Ok(AnswerData::Vm(vm_info(host, vm))),
+        _ => Err(AgentError::not_found(format!(
+            "VM {name} is not running on host {host}"
+        ))),
+    }
+}
+
 pub(crate) fn stop(state: &mut State, host: &str, name: &str) -> Answer {
     if let Some(vm) = state.host_mut(host)?.vms.get_mut(name) {
         vm.state = PowerState::Stopped;

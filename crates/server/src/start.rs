@@ -86,6 +86,7 @@ pub fn router(state: Shared) -> Router {
         .route("/client/api/", get(api::handle).post(api::handle))
         .route("/client/api/openapi.json", get(openapi))
         .route("/client/extract/{token}/{file}", get(crate::extract::serve))
+        .route(strato_engine::console::PATH, get(crate::console::serve))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Uploads stream to disk and are bounded by max.template.iso.size instead.
         .route(

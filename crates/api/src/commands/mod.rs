@@ -11,6 +11,7 @@ pub mod auth;
 pub mod capacity;
 pub mod clusters;
 pub mod config;
+pub mod console;
 pub mod discovery;
 pub mod disk_offerings;
 pub mod domains;

@@ -36,9 +36,9 @@ pub struct ImageService {
     /// Copies this server is working on.
     running: Mutex<HashSet<i64>>,
     /// Secret signing extract URLs, loaded at start.
-    extract_secret: Mutex<String>,
+    pub(crate) extract_secret: Mutex<String>,
     /// Base URL of this server's API listener (`http://host:port`), set at start.
-    public_base: Mutex<Option<String>>,
+    pub(crate) public_base: Mutex<Option<String>>,
 }
 
 impl ImageService {

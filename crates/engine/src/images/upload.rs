@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use strato_common::ApiError;
 use strato_schema::template::{TemplateRefRow, TemplateRow, state};
 
-use super::{extract, location, template_dir};
-use crate::{Engine, secrets};
+use super::{location, template_dir};
+use crate::{Engine, secrets, signing};
 
 /// Path prefix of upload URLs on the API listener.
 pub const PATH_PREFIX: &str = "/upload/";
@@ -33,9 +33,9 @@ pub fn params(engine: &Engine, ref_id: i64, uuid: &str) -> Result<UploadParams, 
     let minutes = engine.settings.i64("upload.operation.timeout").max(1);
     let expires =
         strato_common::time::format(&(strato_schema::now() + chrono::Duration::minutes(minutes)));
-    let post_url = format!("{}{PATH_PREFIX}{uuid}", extract::base(engine)?);
+    let post_url = format!("{}{PATH_PREFIX}{uuid}", signing::base(engine)?);
     let metadata = ref_id.to_string();
-    let signature = extract::sign(engine, &payload(&post_url, &metadata, &expires))?;
+    let signature = signing::sign(engine, &payload(&post_url, &metadata, &expires))?;
     Ok(UploadParams {
         post_url,
         metadata,
@@ -66,10 +66,10 @@ pub async fn accept(
 ) -> Result<Accepted, String> {
     let post_url = format!(
         "{}{PATH_PREFIX}{uuid}",
-        extract::base(engine).map_err(|e| e.text)?
+        signing::base(engine).map_err(|e| e.text)?
     );
     let expected =
-        extract::sign(engine, &payload(&post_url, metadata, expires)).map_err(|e| e.text)?;
+        signing::sign(engine, &payload(&post_url, metadata, expires)).map_err(|e| e.text)?;
     if !secrets::constant_eq(&expected, signature) {
         return Err("invalid upload signature".into());
     }

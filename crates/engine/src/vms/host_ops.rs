@@ -16,8 +16,16 @@ use crate::{Engine, agents};
 /// Long enough for a real host to clone a template or boot a guest.
 const TIMEOUT: Duration = Duration::from_secs(600);
 
-pub async fn call(engine: &Engine, host_guid: &str, cmd: Command) -> Result<AnswerData, ApiError> {
+pub async fn call(
+    engine: &Engine,
+    host_guid: &str,
+    mut cmd: Command,
+) -> Result<AnswerData, ApiError> {
     let name = cmd.name();
+    // Every VM gets its console password here, wherever it is started or moved to.
+    if let Command::StartVm(spec) | Command::PrepareForMigration(spec) = &mut cmd {
+        spec.vnc_password = Some(crate::console::vnc_password(engine, &spec.uuid)?);
+    }
     agents::call(engine, host_guid, cmd, TIMEOUT)
         .await?
         .map_err(|e| ApiError::internal(format!("{name} failed on the host: {e}")))

@@ -10,6 +10,7 @@ mod bad_input;
 mod cli;
 mod compat;
 mod conformance;
+mod console;
 mod crash;
 mod envelopes;
 mod events;
