@@ -627,6 +627,18 @@ fn all() -> Vec<Command> {
             api::affinity_groups::UPDATE_VM_AFFINITY_GROUP,
             crate::vms::affinity::update_vm_affinity_group
         ),
+        cmd!(
+            api::vm_ops::RESET_PASSWORD_FOR_VIRTUAL_MACHINE,
+            crate::vms::passwords::reset_password_for_virtual_machine
+        ),
+        cmd!(
+            api::vm_ops::GET_VM_PASSWORD,
+            crate::vms::passwords::get_vm_password
+        ),
+        cmd!(
+            api::vm_ops::RESET_SSH_KEY_FOR_VIRTUAL_MACHINE,
+            crate::vms::passwords::reset_ssh_key_for_virtual_machine
+        ),
         cmd!(api::tags::CREATE_TAGS, h::tags::create_tags),
         cmd!(api::tags::DELETE_TAGS, h::tags::delete_tags),
         cmd!(api::tags::LIST_TAGS, h::tags::list_tags),

@@ -380,6 +380,19 @@ impl Conn<'_> {
         }))
     }
 
+    pub async fn delete_detail(&mut self, resource_type: &str, id: i64, name: &str) -> Result<()> {
+        const SQL: &str = "DELETE FROM resource_detail WHERE resource_type = $1 \
+             AND resource_id = $2 AND name = $3";
+        on_conn!(self, |c| sqlx::query(SQL)
+            .bind(resource_type)
+            .bind(id)
+            .bind(name)
+            .execute(&mut **c)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
     pub async fn set_detail(
         &mut self,
         resource_type: &str,

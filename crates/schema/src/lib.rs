@@ -44,6 +44,7 @@ pub mod template;
 pub mod user;
 pub mod vlan;
 pub mod vm;
+pub mod vm_changes;
 pub mod vm_snapshot;
 pub mod volume;
 pub mod vpc_offering;

@@ -37,6 +37,7 @@ pub mod tags;
 pub mod templates;
 pub mod users;
 pub mod vlan_ranges;
+pub mod vm_ops;
 pub mod vms;
 pub mod volumes;
 pub mod zones;

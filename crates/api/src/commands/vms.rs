@@ -125,6 +125,8 @@ pub const DEPLOY_VIRTUAL_MACHINE: CommandSpec = command(
             "Affinity groups of the owner to join, by name (not with affinitygroupids)",
         )
         .related("listAffinityGroups"),
+        ParamSpec::new("keypair", String, "SSH key pair of the owner").related("listSSHKeyPairs"),
+        ParamSpec::new("keypairs", List, "SSH key pairs of the owner").related("listSSHKeyPairs"),
     ]],
     object("virtualmachine", VM_FIELDS),
 )

@@ -120,6 +120,24 @@ pub fn fingerprint(blob: &[u8]) -> String {
         .join(":")
 }
 
+/// The RSA key of an `ssh-rsa` public key line (None for other key types).
+pub fn rsa_public(text: &str) -> Option<rsa::PublicKey> {
+    let mut parts = text.split_whitespace();
+    if parts.next()? != "ssh-rsa" {
+        return None;
+    }
+    let blob = STANDARD.decode(parts.next()?).ok()?;
+    let mut r = Reader(&blob);
+    r.string()?;
+    // mpints carry a zero byte before a set top bit; the key's size is without it.
+    let unsigned = |m: &[u8]| {
+        let start = m.iter().position(|b| *b != 0).unwrap_or(m.len());
+        rsa::BoxedUint::from_be_slice_vartime(&m[start..])
+    };
+    let (e, n) = (r.string()?, r.string()?);
+    rsa::PublicKey::new(unsigned(n), unsigned(e)).ok()
+}
+
 /// Generates an RSA key pair. CPU-heavy: call it off the async workers.
 pub fn generate() -> Result<GeneratedKey, String> {
     let key = rsa::PrivateKey::new(&mut rand::rng(), RSA_BITS).map_err(|e| e.to_string())?;

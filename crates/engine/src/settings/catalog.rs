@@ -1527,6 +1527,16 @@ pub const SETTINGS: &[SettingDef] = &[
         options: None,
     },
     SettingDef {
+        name: "vm.userdata.max.length",
+        category: "Advanced",
+        component: "UserVmManager",
+        ty: SettingType::Integer,
+        default: "32768",
+        description: "Largest user data, in bytes after base64 decoding, a VM may carry",
+        dynamic: true,
+        options: None,
+    },
+    SettingDef {
         name: "volume.stats.interval",
         category: "Advanced",
         component: "management-server",

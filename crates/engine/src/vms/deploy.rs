@@ -60,6 +60,9 @@ pub struct DeployParams {
     /// Affinity groups the VM joins.
     #[serde(default)]
     pub affinity_group_ids: Vec<i64>,
+    /// SSH key pair names, comma-joined.
+    #[serde(default)]
+    pub keypairs: Option<String>,
 }
 
 /// Where the deploy put the VM (output of `reserve_capacity`).
@@ -116,7 +119,8 @@ impl Saga for DeployStoppedVm {
 fn reply<'a>(engine: &'a Engine, outputs: Outputs) -> BoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let id: i64 = outputs.lookup("create_records").map_err(|e| e.0)?;
-        view::vm_reply(engine, id).await
+        let vm = view::vm_reply(engine, id).await?;
+        super::passwords::with_new_password(engine, id, vm).await
     })
 }
 
@@ -172,7 +176,7 @@ async fn create_records<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<i64, ApiError>
                 ha_enabled: p.ha_enabled,
                 instance_group: p.group.as_deref(),
                 user_data: p.user_data.as_deref(),
-                keypairs: None,
+                keypairs: p.keypairs.as_deref(),
             },
             now,
         )
@@ -594,11 +598,12 @@ pub async fn check(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<DeployPar
         name,
         display_name: args.str("displayname").map(str::to_string),
         group: args.str("group").map(str::to_string),
-        user_data: args.str("userdata").map(str::to_string),
+        user_data: super::passwords::user_data(&ctx.engine, args)?,
         pod_id,
         cluster_id,
         host_id,
         affinity_group_ids: super::affinity::requested(c, &owner, args).await?,
+        keypairs: super::passwords::keypairs(c, &owner, args).await?,
     })
 }
 

@@ -7,6 +7,7 @@ pub mod destroy;
 pub mod host_ops;
 pub mod migrate;
 pub mod offering;
+pub mod passwords;
 pub mod planner;
 pub mod power;
 pub mod view;

@@ -182,7 +182,8 @@ pub async fn update_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
         None => vm.instance_group.as_deref(),
     };
     let ha = args.bool("haenable").unwrap_or(vm.ha_enabled);
-    let user_data = args.str("userdata").or(vm.user_data.as_deref());
+    let user_data = super::passwords::user_data(&ctx.engine, &args)?;
+    let user_data = user_data.as_deref().or(vm.user_data.as_deref());
     if !c
         .update_vm(vm.id, vm.update_count, name, display, group, ha, user_data)
         .await?

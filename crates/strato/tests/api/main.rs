@@ -30,6 +30,7 @@ mod snapshots;
 mod storage;
 mod templates;
 mod vm_affinity;
+mod vm_credentials;
 mod vm_sagas;
 mod vms;
 mod volume_sagas;

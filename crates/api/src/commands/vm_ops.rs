@@ -1,0 +1,58 @@
+//! VM lifecycle commands beyond deploy/start/stop: guest credentials, ISOs, scaling,
+//! restore, owner change and storage migration.
+
+use crate::spec::{ParamSpec, ParamType::*, Roles, *};
+
+use super::vms::VM_FIELDS;
+
+const VM_ID: ParamSpec = ParamSpec::new("id", Uuid, "VM id")
+    .required()
+    .related("listVirtualMachines");
+
+pub const RESET_PASSWORD_FOR_VIRTUAL_MACHINE: CommandSpec = command(
+    "resetPasswordForVirtualMachine",
+    "Gives a stopped VM of a password-enabled template a new password, answered once",
+    Roles::ALL,
+    // CloudStack's optional `password` is not taken: the job's stored parameters would
+    // hold it in clear.
+    &[&[VM_ID]],
+    object("virtualmachine", VM_FIELDS),
+)
+.asynchronous("VirtualMachine")
+.event("VM.RESETPASSWORD");
+
+pub const GET_VM_PASSWORD: CommandSpec = command(
+    "getVMPassword",
+    "Returns a VM's password encrypted with its SSH key pair's public key",
+    Roles::ALL,
+    &[&[VM_ID]],
+    object(
+        "password",
+        &[field(
+            "encryptedpassword",
+            "string",
+            "the password, RSA-encrypted for the VM's key pair, base64",
+        )],
+    ),
+);
+
+pub const RESET_SSH_KEY_FOR_VIRTUAL_MACHINE: CommandSpec = command(
+    "resetSSHKeyForVirtualMachine",
+    "Gives a stopped VM other SSH key pairs of its owner",
+    Roles::ALL,
+    &[&[
+        VM_ID,
+        ParamSpec::new("keypair", String, "Key pair name").related("listSSHKeyPairs"),
+        ParamSpec::new("keypairs", List, "Key pair names").related("listSSHKeyPairs"),
+        ParamSpec::new(
+            "account",
+            String,
+            "The key pairs' owner (admins; with domainid)",
+        ),
+        ParamSpec::new("domainid", Uuid, "That owner's domain").related("listDomains"),
+    ]],
+    object("virtualmachine", VM_FIELDS),
+)
+.asynchronous("VirtualMachine")
+.legacy_response_name("resetSSHKeyforvirtualmachineresponse")
+.event("VM.RESETSSHKEY");
