@@ -10,8 +10,16 @@
 #   STRATO-GUEST-UP <uptime>s            userspace started (the marker tests wait for)
 #   STRATO-GUEST-DHCP <ip/prefix>        eth0 got a DHCP lease (busybox udhcpc)
 #   STRATO-GUEST-POWEROFF                the ACPI power button was pressed
+#   STRATO-GUEST-DISKS <vda vdb ...>     at boot, and whenever the set of /sys/block/vd*
+#                                        changes (a hot-plugged or unplugged volume; polled
+#                                        every second)
 # It then idles; the ACPI power button (virsh shutdown) powers it off (busybox acpid).
-# Root has a shell on tty1 (VNC) for poking around.
+# Root has a shell on tty1 (VNC) and one on the serial port ttyS0. The KVM driver makes
+# the serial port a unix socket (<data dir>/console/<vm>.sock) whose output is also
+# appended to <vm>.log, so a test connects to the socket and types, for example,
+#   ping -c 1 -W 2 10.1.1.11; echo "RC-$?-n1"
+# and reads `RC-0-n1` from the log (the shell echoes what is typed, so look for the
+# expanded result, not the command's own text).
 #
 # Needs: apt-get (to download the kernel .deb), busybox-static, cpio, gzip, syslinux,
 # syslinux-common, mtools, dosfstools, qemu-utils (scripts/setup-kvm-host.sh installs
@@ -69,6 +77,16 @@ if ip link show eth0 >/dev/null 2>&1; then
     udhcpc -i eth0 -b -t 5 -T 2 -s /bin/udhcpc.sh >/dev/null 2>&1
 fi
 setsid -c sh </dev/tty1 >/dev/tty1 2>&1 &
+setsid -c sh </dev/ttyS0 >/dev/ttyS0 2>&1 &
+(
+    prev=none
+    while true; do
+        disks=\$(cd /sys/block && for d in vd*; do [ -e "\$d" ] && printf '%s ' "\$d"; done)
+        [ "\$disks" != "\$prev" ] && echo "STRATO-GUEST-DISKS \${disks% }" > /dev/console
+        prev=\$disks
+        sleep 1
+    done
+) &
 while true; do sleep 3600; done
 EOF
 cat > initrd/bin/udhcpc.sh <<'EOF'

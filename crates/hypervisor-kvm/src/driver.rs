@@ -21,6 +21,7 @@ use crate::accel::{self, Accel, AccelChoice, AccelDecision, KvmSignals};
 use crate::host;
 use crate::libvirt::Libvirt;
 use crate::network;
+use crate::router::Routers;
 use crate::storage::Storage;
 use crate::vm;
 
@@ -88,6 +89,7 @@ pub(crate) struct Inner {
     pub(crate) accel: AccelDecision,
     pub(crate) libvirt: Libvirt,
     pub(crate) storage: Storage,
+    pub(crate) routers: Routers,
     pub(crate) info: HostInfo,
     pub(crate) events: broadcast::Sender<DriverEvent>,
     /// Last known power state of each of our VMs (what the poller compares against).
@@ -141,6 +143,7 @@ impl KvmDriver {
         let info = describe(&config, &cpu, hv_version, decision.accel).await?;
         let inner = Arc::new(Inner {
             storage: Storage::new(config.image_roots.clone()),
+            routers: Routers::new(config.state_dir.join("routers")),
             config,
             accel: decision,
             libvirt,
@@ -159,6 +162,12 @@ impl KvmDriver {
                 known.insert(s.name, s.state);
             }
         }
+        // Routers made before a restart: found again, repaired where needed.
+        match inner.routers.recover().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(routers = n, "guest network routers found"),
+            Err(e) => tracing::warn!("cannot restore the guest network routers: {e}"),
+        }
         tokio::spawn(poll(Arc::downgrade(&inner)));
         Ok(Self { inner })
     }
@@ -173,13 +182,19 @@ impl KvmDriver {
         &self.inner.accel.reason
     }
 
-    /// The serial console log of a VM.
+    /// The serial console log of a VM (everything the guest wrote to ttyS0).
     pub fn console_log(&self, vm: &str) -> PathBuf {
-        self.inner
-            .config
-            .state_dir
-            .join("console")
-            .join(format!("{vm}.log"))
+        self.inner.console_log(vm)
+    }
+
+    /// The serial console's unix socket: what is written there is typed on ttyS0.
+    pub fn console_socket(&self, vm: &str) -> PathBuf {
+        self.inner.console_socket(vm)
+    }
+
+    /// The router of the guest network on `bridge`, if this host runs one.
+    pub fn router(&self, bridge: &str) -> Option<crate::router::RouterStatus> {
+        self.inner.routers.status(bridge)
     }
 
     /// The file of a volume on a mounted pool.

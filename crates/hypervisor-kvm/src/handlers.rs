@@ -1,6 +1,7 @@
 //! The command handlers of [`crate::KvmDriver`]: one per agent command (CloudStack's
 //! `CommandWrapper`s), over libvirt (`vm`), storage and networks.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use strato_agent_proto::{
 use crate::driver::{Busy, Inner, lock};
 use crate::host;
 use crate::network;
+use crate::router::{RouterSpec, Wanted};
 use crate::storage;
 use crate::vm;
 use crate::xml::{self, DiskBus, DomainParams, ResolvedDisk, ResolvedNic};
@@ -43,11 +45,15 @@ impl Inner {
         };
     }
 
-    fn console_log(&self, vm: &str) -> PathBuf {
+    pub(crate) fn console_log(&self, vm: &str) -> PathBuf {
         self.config
             .state_dir
             .join("console")
             .join(format!("{vm}.log"))
+    }
+
+    pub(crate) fn console_socket(&self, vm: &str) -> PathBuf {
+        self.console_log(vm).with_extension("sock")
     }
 
     pub(crate) async fn execute(&self, command: Command) -> Answer {
@@ -189,9 +195,14 @@ impl Inner {
                     .backup_snapshot(&volume, &snapshot_uuid, &secondary_url)
                     .await
             }
-            Command::SetupNetwork(spec) => Ok(AnswerData::Network {
-                bridge: network::ensure(&spec).await?,
-            }),
+            Command::SetupNetwork(spec) => {
+                let router = RouterSpec::for_network(&spec, None)?;
+                let bridge = network::ensure(&spec).await?;
+                if let Some(router) = router {
+                    self.routers.setup(router).await?;
+                }
+                Ok(AnswerData::Network { bridge })
+            }
             Command::ModifyStoragePool(spec) => self.storage.modify_pool(spec).await,
             Command::DeleteStoragePool { pool_uuid } => {
                 if let Ok(pool) = self.storage.pool(&pool_uuid) {
@@ -302,7 +313,21 @@ impl Inner {
         let lock = self.vm_lock(&spec.name);
         let _g = lock.lock().await;
         let _busy = self.busy(&spec.name);
+        // Checked before anything is made: every NIC's router and lease.
+        let wanted = Wanted::for_vm(&spec)?;
         let (disks, nics) = self.resolve(&spec).await?;
+        if !wanted.is_empty() {
+            let defined: HashSet<String> = self
+                .libvirt
+                .call(|c| vm::states(c, &[]))
+                .await?
+                .into_iter()
+                .map(|s| s.name)
+                .collect();
+            self.routers
+                .attach_vm(&spec.name, wanted, &|n| defined.contains(n))
+                .await?;
+        }
         let password: String = spec
             .vnc_password
             .clone()
@@ -312,6 +337,7 @@ impl Inner {
             .take(8)
             .collect();
         let serial_log = self.console_log(&spec.name);
+        let serial_socket = self.console_socket(&spec.name);
         let domain = xml::domain_xml(&DomainParams {
             spec: &spec,
             accel: self.accel.accel,
@@ -319,6 +345,7 @@ impl Inner {
             disks,
             nics,
             serial_log,
+            serial_socket,
             vnc_listen: &self.config.vnc_listen,
             vnc_password: &password,
         });
@@ -390,8 +417,10 @@ impl Inner {
             .call(move |c| vm::destroy_and_undefine(c, &n))
             .await?;
         self.set_known(name, None);
+        self.routers.detach_vm(name).await?;
         if xml::validate_name(name).is_ok() {
             let _ = std::fs::remove_file(self.console_log(name));
+            let _ = std::fs::remove_file(self.console_socket(name));
         }
         Ok(AnswerData::Done)
     }

@@ -8,7 +8,8 @@
 //! - [`storage`]: primary storage pools (local and shared mount point directories),
 //!   qcow2 volumes, linked clones and external snapshots;
 //! - [`xml`]: libvirt domain and device XML, built from a `VmSpec`, and read back;
-//! - [`network`]: bridge names and the `ip` commands that create them.
+//! - [`network`]: bridge names and the `ip` commands that create them;
+//! - [`router`]: each guest network's router (namespace, dnsmasq DHCP/DNS, source NAT).
 //!
 //! With the `kvm` feature (links libvirt): [`KvmDriver`], the
 //! [`HypervisorDriver`](strato_agent_proto::HypervisorDriver) for one host (`driver`:
@@ -21,6 +22,7 @@ pub mod image;
 pub mod network;
 pub mod qcow2;
 pub mod qemu_img;
+pub mod router;
 pub mod storage;
 pub mod xml;
 

@@ -131,25 +131,28 @@ pub fn plan(spec: &NetworkSpec) -> Result<(String, Vec<Step>), AgentError> {
     Ok((bridge, steps))
 }
 
-async fn ip(args: &[OsString]) -> Result<(), AgentError> {
-    let out = tokio::process::Command::new("ip")
+/// Runs a tool with an argument list (never a shell); its stdout, or an error naming the
+/// command and its stderr.
+pub(crate) async fn run(program: &str, args: &[OsString]) -> Result<String, AgentError> {
+    let out = tokio::process::Command::new(program)
         .args(args)
         .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
         .output()
         .await
         .map_err(|e| {
             AgentError::new(
                 strato_agent_proto::ErrorKind::Failed,
-                format!("cannot run ip: {e}"),
+                format!("cannot run {program}: {e}"),
             )
         })?;
     if out.status.success() {
-        return Ok(());
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     Err(AgentError::new(
         strato_agent_proto::ErrorKind::Failed,
         format!(
-            "ip {} failed: {}",
+            "{program} {} failed: {}",
             args.iter()
                 .map(|a| a.to_string_lossy())
                 .collect::<Vec<_>>()
@@ -159,13 +162,22 @@ async fn ip(args: &[OsString]) -> Result<(), AgentError> {
     ))
 }
 
-fn exists(device: &str) -> bool {
+async fn ip(args: &[OsString]) -> Result<(), AgentError> {
+    run("ip", args).await.map(drop)
+}
+
+/// Does a network device of that name exist (in the agent's namespace)?
+pub(crate) fn exists(device: &str) -> bool {
     std::path::Path::new("/sys/class/net").join(device).exists()
 }
 
 /// Creates what is missing of the network's bridge and uplink; returns the bridge.
 pub async fn ensure(spec: &NetworkSpec) -> Result<String, AgentError> {
+    // One at a time: two VMs starting on a new network would both see the bridge
+    // missing and the second `ip link add` would fail.
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let (bridge, steps) = plan(spec)?;
+    let _g = LOCK.lock().await;
     let mut created = std::collections::BTreeSet::new();
     for s in steps {
         let is_add = s.args.get(1).is_some_and(|a| a == "add");

@@ -136,6 +136,14 @@ impl TmpFile {
     }
 }
 
+/// Writes a small file whole: under a temporary name, then renamed into place (a reader
+/// sees the old or the new content, never half of it).
+pub(crate) fn write_atomic(path: &Path, content: &[u8]) -> Result<(), AgentError> {
+    let tmp = TmpFile::new(tmp_name(path));
+    std::fs::write(tmp.path(), content).map_err(|e| io_error("write", tmp.path(), &e))?;
+    tmp.persist(path)
+}
+
 impl Drop for TmpFile {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {

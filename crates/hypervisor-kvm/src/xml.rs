@@ -189,7 +189,10 @@ pub struct DomainParams<'a> {
     pub machine: &'a str,
     pub disks: Vec<ResolvedDisk>,
     pub nics: Vec<ResolvedNic>,
+    /// Everything the guest writes to its serial port (ttyS0) is appended here.
     pub serial_log: PathBuf,
+    /// The serial port's unix socket (what a client writes there is typed on ttyS0).
+    pub serial_socket: PathBuf,
     pub vnc_listen: &'a str,
     pub vnc_password: &'a str,
 }
@@ -301,13 +304,11 @@ pub fn domain_xml(p: &DomainParams<'_>) -> String {
         );
     }
     let log = escape(&p.serial_log.display().to_string());
+    let sock = escape(&p.serial_socket.display().to_string());
+    // libvirt adds the matching <console> (the same chardev) itself.
     let _ = writeln!(
         x,
-        "    <serial type='file'><source path='{log}'/><target port='0'/></serial>"
-    );
-    let _ = writeln!(
-        x,
-        "    <console type='file'><source path='{log}'/><target type='serial' port='0'/></console>"
+        "    <serial type='unix'><source mode='bind' path='{sock}'/><log file='{log}' append='on'/><target port='0'/></serial>"
     );
     x.push_str("    <input type='tablet' bus='usb'/>\n");
     let _ = writeln!(
@@ -464,6 +465,7 @@ mod tests {
                 model: "virtio".into(),
             }],
             serial_log: "/var/log/strato/i-2-10-VM.log".into(),
+            serial_socket: "/var/log/strato/i-2-10-VM.sock".into(),
             vnc_listen: "0.0.0.0",
             vnc_password: "p<&>'\"w",
         }
@@ -491,7 +493,7 @@ mod tests {
             "empty CD-ROM drive"
         );
         assert!(xml.contains("<mac address='52:54:00:0a:00:64'/><source bridge='cloudbr0'/>"));
-        assert!(xml.contains("<serial type='file'><source path='/var/log/strato/i-2-10-VM.log'/>"));
+        assert!(xml.contains("<serial type='unix'><source mode='bind' path='/var/log/strato/i-2-10-VM.sock'/><log file='/var/log/strato/i-2-10-VM.log' append='on'/>"));
         assert!(xml.contains("passwd='p&lt;&amp;&gt;&apos;&quot;w'"));
         assert!(xml.contains("<boot dev='hd'/>\n    <boot dev='cdrom'/>"));
         let live = parse_domain(&xml)?;

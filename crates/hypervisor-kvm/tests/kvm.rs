@@ -11,10 +11,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{has_tool, require, run, scripts_dir};
+use common::{Cleanup, call, has_tool, prerequisites, require, run, template, wait_for};
 use strato_agent_proto::{
     AnswerData, Command, DiskKind, DiskSource, DiskSpec, ErrorKind, HostEvent, HypervisorDriver,
     IsoRef, Isolation, NetworkSpec, NicSpec, PoolKind, PoolSpec, PowerState, TemplateRef, VmSpec,
@@ -22,89 +22,6 @@ use strato_agent_proto::{
 };
 use strato_hypervisor_kvm::accel::{self, Accel, AccelChoice, PROBE_MARKER};
 use strato_hypervisor_kvm::{KvmConfig, KvmDriver};
-
-fn libvirt_up() -> bool {
-    has_tool("virsh")
-        && std::process::Command::new("virsh")
-            .args(["-q", "-c", "qemu:///system", "uri"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-}
-
-/// The small template, built once per target directory (one build at a time: the tests
-/// of this file run in parallel and would otherwise write the same file together).
-fn template() -> PathBuf {
-    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    if let Ok(path) = std::env::var("STRATO_TEST_TEMPLATE") {
-        return PathBuf::from(path);
-    }
-    let _guard = BUILD
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("strato-small-template.qcow2");
-    if !path.exists() {
-        // Another test binary may build at the same time: build under a unique name and
-        // rename into place.
-        let tmp = path.with_extension(format!("{}.qcow2", std::process::id()));
-        let script = scripts_dir().join("build-small-template.sh");
-        run(
-            script.to_str().unwrap_or_default(),
-            &[tmp.to_str().unwrap_or_default()],
-        );
-        std::fs::rename(&tmp, &path).expect("move the template into place");
-    }
-    path
-}
-
-fn prerequisites() -> bool {
-    require(
-        "libvirtd on qemu:///system with QEMU and qemu-img",
-        libvirt_up() && has_tool("qemu-system-x86_64") && has_tool("qemu-img"),
-    )
-}
-
-/// Undoes what a test made even when it fails: domains, the bridge.
-struct Cleanup {
-    domains: Vec<String>,
-    bridge: Option<String>,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for d in &self.domains {
-            let _ = std::process::Command::new("virsh")
-                .args(["-q", "-c", "qemu:///system", "destroy", d])
-                .output();
-            let _ = std::process::Command::new("virsh")
-                .args(["-q", "-c", "qemu:///system", "undefine", d])
-                .output();
-        }
-        if let Some(b) = &self.bridge {
-            let _ = std::process::Command::new("ip")
-                .args(["link", "del", b])
-                .output();
-        }
-    }
-}
-
-async fn call(driver: &KvmDriver, guid: &str, command: Command) -> AnswerData {
-    let name = command.name();
-    driver
-        .handle(guid, command)
-        .await
-        .unwrap_or_else(|e| panic!("{name} failed: {e}"))
-}
-
-async fn wait_for(path: &Path, needle: &str, timeout: Duration) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < timeout {
-        if std::fs::read(path).is_ok_and(|b| String::from_utf8_lossy(&b).contains(needle)) {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    None
-}
 
 fn domblklist(name: &str) -> String {
     run("virsh", &["-q", "-c", "qemu:///system", "domblklist", name])
@@ -122,7 +39,8 @@ async fn boots_the_small_template_and_manages_its_life() {
     let bridge = format!("stt{suffix}");
     let _cleanup = Cleanup {
         domains: vec![vm_name.clone()],
-        bridge: Some(bridge.clone()),
+        links: vec![bridge.clone()],
+        netns: vec![],
     };
     let guid = format!("kvm-test-{suffix}");
     let mut config = KvmConfig::new(&guid);

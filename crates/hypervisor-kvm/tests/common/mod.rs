@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// With `STRATO_REQUIRE_KVM=1` a missing prerequisite fails the test; otherwise the test
 /// is skipped, loudly.
@@ -67,4 +68,164 @@ pub fn has_pattern(image: &Path, pattern: u8) -> bool {
 /// The workspace's `scripts/` directory.
 pub fn scripts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts")
+}
+
+pub fn libvirt_up() -> bool {
+    has_tool("virsh")
+        && std::process::Command::new("virsh")
+            .args(["-q", "-c", "qemu:///system", "uri"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+/// The small template, built once per target directory (one build at a time: the tests
+/// of this file run in parallel and would otherwise write the same file together).
+pub fn template() -> PathBuf {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    if let Ok(path) = std::env::var("STRATO_TEST_TEMPLATE") {
+        return PathBuf::from(path);
+    }
+    let _guard = BUILD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("strato-small-template.qcow2");
+    let script = scripts_dir().join("build-small-template.sh");
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    // Rebuilt when the script changed since (an old template lacks newer guest features).
+    if !path.exists() || mtime(&script) > mtime(&path) {
+        // Another test binary may build at the same time: build under a unique name and
+        // rename into place.
+        let tmp = path.with_extension(format!("{}.qcow2", std::process::id()));
+        run(
+            script.to_str().unwrap_or_default(),
+            &[tmp.to_str().unwrap_or_default()],
+        );
+        std::fs::rename(&tmp, &path).expect("move the template into place");
+    }
+    path
+}
+
+pub fn prerequisites() -> bool {
+    require(
+        "libvirtd on qemu:///system with QEMU and qemu-img",
+        libvirt_up() && has_tool("qemu-system-x86_64") && has_tool("qemu-img"),
+    )
+}
+
+/// Undoes what a test made even when it fails: domains, network devices, namespaces.
+pub struct Cleanup {
+    pub domains: Vec<String>,
+    pub links: Vec<String>,
+    pub netns: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for d in &self.domains {
+            let _ = std::process::Command::new("virsh")
+                .args(["-q", "-c", "qemu:///system", "destroy", d])
+                .output();
+            let _ = std::process::Command::new("virsh")
+                .args(["-q", "-c", "qemu:///system", "undefine", d])
+                .output();
+        }
+        for n in &self.netns {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", n])
+                .output();
+        }
+        for l in &self.links {
+            let _ = std::process::Command::new("ip")
+                .args(["link", "del", l])
+                .output();
+        }
+    }
+}
+
+#[cfg(feature = "kvm")]
+pub async fn call(
+    driver: &strato_hypervisor_kvm::KvmDriver,
+    guid: &str,
+    command: strato_agent_proto::Command,
+) -> strato_agent_proto::AnswerData {
+    use strato_agent_proto::HypervisorDriver as _;
+    let name = command.name();
+    driver
+        .handle(guid, command)
+        .await
+        .unwrap_or_else(|e| panic!("{name} failed: {e}"))
+}
+
+pub async fn wait_for(path: &Path, needle: &str, timeout: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if std::fs::read(path).is_ok_and(|b| String::from_utf8_lossy(&b).contains(needle)) {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+/// A guest's serial console: commands typed on its socket run in the template's ttyS0
+/// shell; their results are read back from the console log.
+pub struct GuestShell {
+    socket: tokio::net::unix::OwnedWriteHalf,
+    log: PathBuf,
+    next: u32,
+}
+
+impl GuestShell {
+    pub async fn connect(socket: &Path, log: &Path) -> Self {
+        let stream = tokio::net::UnixStream::connect(socket)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", socket.display()));
+        let (mut read, write) = stream.into_split();
+        // Drain what QEMU sends us (the log has it too) so the guest never blocks on us.
+        tokio::spawn(async move {
+            let mut sink = tokio::io::sink();
+            let _ = tokio::io::copy(&mut read, &mut sink).await;
+        });
+        Self {
+            socket: write,
+            log: log.to_path_buf(),
+            next: 0,
+        }
+    }
+
+    /// Runs `cmd` in the guest; its exit status, or None if no answer within `timeout`.
+    /// The shell echoes the typed line, so the marker is searched in its expanded form
+    /// (`RC-<digits>-<tag>`), which the echo of `RC-$?-<tag>` never matches.
+    pub async fn run(&mut self, cmd: impl AsRef<str>, timeout: Duration) -> Option<i32> {
+        use tokio::io::AsyncWriteExt as _;
+        self.next += 1;
+        let tag = format!("{}x{}", std::process::id(), self.next);
+        let line = format!("{} >/dev/null 2>&1; echo \"RC-$?-{tag}\"\n", cmd.as_ref());
+        self.socket
+            .write_all(line.as_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("cannot type on the guest console: {e}"));
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            let log = std::fs::read(&self.log).unwrap_or_default();
+            let log = String::from_utf8_lossy(&log);
+            let suffix = format!("-{tag}");
+            for (i, _) in log.match_indices(&suffix) {
+                let head = &log[..i];
+                let digits: String = head
+                    .chars()
+                    .rev()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                if !digits.is_empty() && head[..head.len() - digits.len()].ends_with("RC-") {
+                    return digits.parse().ok();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    }
 }
