@@ -639,6 +639,8 @@ fn all() -> Vec<Command> {
             api::vm_ops::RESET_SSH_KEY_FOR_VIRTUAL_MACHINE,
             crate::vms::passwords::reset_ssh_key_for_virtual_machine
         ),
+        cmd!(api::vm_ops::ATTACH_ISO, crate::vms::iso::attach_iso),
+        cmd!(api::vm_ops::DETACH_ISO, crate::vms::iso::detach_iso),
         cmd!(api::tags::CREATE_TAGS, h::tags::create_tags),
         cmd!(api::tags::DELETE_TAGS, h::tags::delete_tags),
         cmd!(api::tags::LIST_TAGS, h::tags::list_tags),

@@ -56,3 +56,36 @@ pub const RESET_SSH_KEY_FOR_VIRTUAL_MACHINE: CommandSpec = command(
 .asynchronous("VirtualMachine")
 .legacy_response_name("resetSSHKeyforvirtualmachineresponse")
 .event("VM.RESETSSHKEY");
+
+const VIRTUAL_MACHINE_ID: ParamSpec = ParamSpec::new("virtualmachineid", Uuid, "VM id")
+    .required()
+    .related("listVirtualMachines");
+
+pub const ATTACH_ISO: CommandSpec = command(
+    "attachIso",
+    "Inserts an ISO into a VM's CD-ROM (one at a time)",
+    Roles::ALL,
+    &[&[
+        ParamSpec::new("id", Uuid, "ISO id")
+            .required()
+            .related("listIsos"),
+        VIRTUAL_MACHINE_ID,
+        ParamSpec::new("forced", Boolean, "Accepted for compatibility (VMware only)"),
+    ]],
+    object("virtualmachine", VM_FIELDS),
+)
+.asynchronous("VirtualMachine")
+.event("ISO.ATTACH");
+
+pub const DETACH_ISO: CommandSpec = command(
+    "detachIso",
+    "Ejects the ISO from a VM's CD-ROM",
+    Roles::ALL,
+    &[&[
+        VIRTUAL_MACHINE_ID,
+        ParamSpec::new("forced", Boolean, "Accepted for compatibility (VMware only)"),
+    ]],
+    object("virtualmachine", VM_FIELDS),
+)
+.asynchronous("VirtualMachine")
+.event("ISO.DETACH");

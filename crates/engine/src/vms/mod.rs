@@ -5,6 +5,7 @@ pub mod affinity;
 pub mod deploy;
 pub mod destroy;
 pub mod host_ops;
+pub mod iso;
 pub mod migrate;
 pub mod offering;
 pub mod passwords;
@@ -29,6 +30,8 @@ pub fn register_sagas(s: &mut Sagas) -> Result<(), ApiError> {
     s.add::<power::StopVm>()?;
     s.add::<destroy::ExpungeVm>()?;
     s.add::<migrate::MigrateVm>()?;
+    s.add::<iso::AttachIso>()?;
+    s.add::<iso::DetachIso>()?;
     Ok(())
 }
 
@@ -38,11 +41,21 @@ pub async fn vm_by_param(
     caller: &Caller,
     args: &Args,
 ) -> Result<VmRow, ApiError> {
-    let id = args.required_str("id")?;
+    vm_by_named(c, caller, args, "id").await
+}
+
+/// The VM named by parameter `param`, if the caller may act on it.
+pub async fn vm_by_named(
+    c: &mut Conn<'_>,
+    caller: &Caller,
+    args: &Args,
+    param: &str,
+) -> Result<VmRow, ApiError> {
+    let id = args.required_str(param)?;
     let vm = c
         .vm_by_uuid(id)
         .await?
-        .ok_or_else(|| ApiError::not_found("id", id, "virtual machine"))?;
+        .ok_or_else(|| ApiError::not_found(param, id, "virtual machine"))?;
     let owner = c
         .account_by_id(vm.account_id)
         .await?

@@ -31,6 +31,7 @@ pub async fn start_on(engine: &Engine, id: i64, host_guid: &str) -> Result<(), A
     host_ops::mount_pools(engine, host_guid, &pools).await?;
     let spec = host_ops::vm_spec(&vm, &volumes, Vec::new());
     host_ops::call(engine, host_guid, Command::StartVm(spec)).await?;
+    super::iso::insert_at_start(engine, &vm, host_guid).await?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use strato_api::response::{Node, Obj, Reply};
 use strato_common::ApiError;
 use strato_schema::vm::{VmFilter, VmRow};
 
-use super::{affinity, bad_state, vm_by_param};
+use super::{affinity, bad_state, iso, vm_by_param};
 use crate::caller::{Caller, RoleType};
 use crate::handlers::tags;
 use crate::{Ctx, Engine, access, paging};
@@ -20,8 +20,12 @@ pub async fn vm_reply(engine: &Engine, id: i64) -> Result<Reply, ApiError> {
         .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
     let mut tags = tags::tags_of(&mut db.c(), "UserVm", &[id]).await?;
     let mut groups = affinity::objs_of_vms(&mut db.c(), &[id]).await?;
+    let isos = iso::isos_of(&mut db.c(), &[&vm]).await?;
     Ok(Reply::Object(affinity::with_groups(
-        vm_obj(&vm, true, tags.remove(&id).unwrap_or_default()),
+        iso::with_iso(
+            vm_obj(&vm, true, tags.remove(&id).unwrap_or_default()),
+            vm.iso_id.and_then(|i| isos.get(&i)),
+        ),
         groups.remove(&id),
     )))
 }
@@ -152,11 +156,15 @@ pub async fn list_virtual_machines(ctx: Ctx, args: Args) -> Result<Reply, ApiErr
     let ids: Vec<i64> = rows.iter().map(|v| v.id).collect();
     let mut tags = tags::tags_of(&mut c, "UserVm", &ids).await?;
     let mut groups = affinity::objs_of_vms(&mut c, &ids).await?;
+    let isos = iso::isos_of(&mut c, &rows.iter().collect::<Vec<_>>()).await?;
     let items = rows
         .iter()
         .map(|v| {
             affinity::with_groups(
-                vm_obj(v, admin, tags.remove(&v.id).unwrap_or_default()),
+                iso::with_iso(
+                    vm_obj(v, admin, tags.remove(&v.id).unwrap_or_default()),
+                    v.iso_id.and_then(|i| isos.get(&i)),
+                ),
                 groups.remove(&v.id),
             )
         })
@@ -196,11 +204,15 @@ pub async fn update_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
         .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
     let mut tags = tags::tags_of(&mut c, "UserVm", &[vm.id]).await?;
     let mut groups = affinity::objs_of_vms(&mut c, &[vm.id]).await?;
+    let isos = iso::isos_of(&mut c, &[&vm]).await?;
     Ok(Reply::Object(affinity::with_groups(
-        vm_obj(
-            &vm,
-            sees_hosts(&ctx.caller),
-            tags.remove(&vm.id).unwrap_or_default(),
+        iso::with_iso(
+            vm_obj(
+                &vm,
+                sees_hosts(&ctx.caller),
+                tags.remove(&vm.id).unwrap_or_default(),
+            ),
+            vm.iso_id.and_then(|i| isos.get(&i)),
         ),
         groups.remove(&vm.id),
     )))

@@ -31,6 +31,7 @@ mod storage;
 mod templates;
 mod vm_affinity;
 mod vm_credentials;
+mod vm_isos;
 mod vm_sagas;
 mod vms;
 mod volume_sagas;
