@@ -31,7 +31,7 @@ enum Command {
     /// Create or upgrade the database schema and first-start data, then exit.
     SetupDatabase(DbArgs),
     /// Run the server on the embedded database and print the URL and admin API keys.
-    Quickstart(ServerArgs),
+    Quickstart(QuickstartArgs),
     /// Call the API like CloudMonkey: `strato api listAccounts`.
     Api(strato_cli::ApiArgs),
     /// Run a host agent: connect to the management server and serve simulated hosts.
@@ -65,6 +65,17 @@ struct ServerArgs {
     /// PEM private key of --agent-tls-cert.
     #[arg(long, env = "STRATO_AGENT_TLS_KEY", requires = "agent_tls_cert")]
     agent_tls_key: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct QuickstartArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Build the zone around this machine as a real KVM host: sets up libvirt if needed,
+    /// starts a local `strato agent --driver kvm` and registers a small busybox template
+    /// (needs root and a build with `--features kvm`).
+    #[arg(long)]
+    kvm: bool,
 }
 
 impl ServerArgs {
@@ -127,11 +138,16 @@ fn main() -> ExitCode {
             }
             Command::Server(args) => {
                 init_logging();
-                serve(args, false).await
+                serve(args, None).await
             }
             Command::Quickstart(args) => {
                 init_logging();
-                serve(args, true).await
+                let mode = if args.kvm {
+                    Quickstart::Kvm
+                } else {
+                    Quickstart::Simulator
+                };
+                serve(args.server, Some(mode)).await
             }
             Command::SetupDatabase(args) => {
                 init_logging();
@@ -160,9 +176,24 @@ async fn setup_database(args: DbArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(args: ServerArgs, quickstart: bool) -> anyhow::Result<ExitCode> {
+#[derive(Clone, Copy)]
+enum Quickstart {
+    Simulator,
+    Kvm,
+}
+
+async fn serve(args: ServerArgs, quickstart: Option<Quickstart>) -> anyhow::Result<ExitCode> {
     let agent_tls = args.agent_tls()?;
     let db_url = args.db.url()?;
+    // Checked before the server starts: a host that cannot run guests fails at once.
+    let kvm_paths = match quickstart {
+        Some(Quickstart::Kvm) => {
+            let paths = quickstart::kvm::Paths::new(&args.db.data_dir)?;
+            quickstart::kvm::prepare_host(&paths).await?;
+            Some(paths)
+        }
+        _ => None,
+    };
     let mut server = start(ServerConfig {
         listen: args.listen,
         db_url: db_url.clone(),
@@ -171,20 +202,66 @@ async fn serve(args: ServerArgs, quickstart: bool) -> anyhow::Result<ExitCode> {
     })
     .await?;
     let url = format!("http://{}/client/api", display_addr(server.addr));
-    if quickstart {
+    // The KVM agent child lives as long as the server.
+    let mut _agent = None;
+    if quickstart.is_some() {
         let (api_key, secret_key) =
             strato_engine::bootstrap::admin_keys(&server.engine.store).await?;
-        let local = format!("http://127.0.0.1:{}/client/api", server.addr.port());
-        let zone = quickstart::ensure_zone(&local, &api_key, &secret_key)
-            .await
-            .context("building the quickstart zone")?;
+        let local_base = format!("http://127.0.0.1:{}", server.addr.port());
+        let local = format!("{local_base}/client/api");
+        let built = match &kvm_paths {
+            None => quickstart::ensure_zone(&local, &api_key, &secret_key)
+                .await
+                .context("building the quickstart zone")?
+                .map(|z| {
+                    format!(
+                        "Built zone {} ({}): pod POD0, public range 10.147.31.100-200, \
+                         Simulator cluster C0 with {} hosts, primary storage PS0, image \
+                         store SS0; enabled.",
+                        z.name, z.id, z.hosts
+                    )
+                }),
+            Some(paths) => {
+                let agent_port = server.agent_addr.map_or(8250, |a| a.port());
+                let api = quickstart::Api::new(&local, &api_key, &secret_key)?;
+                let z = quickstart::kvm::ensure_zone(
+                    &api,
+                    paths,
+                    &format!("127.0.0.1:{agent_port}"),
+                    &server.engine.agents.token(),
+                    &local_base,
+                )
+                .await
+                .context("building the quickstart KVM zone")?;
+                println!();
+                println!(
+                    "KVM agent: pid {}, log {}, guest consoles {}/kvm/console",
+                    z.agent.id().unwrap_or_default(),
+                    paths.agent_log.display(),
+                    paths.agent.display()
+                );
+                _agent = Some(z.agent);
+                println!(
+                    "Template:  {} ({}), uploaded from {}",
+                    quickstart::kvm::TEMPLATE_NAME,
+                    z.template_id,
+                    paths.template.display()
+                );
+                z.built.map(|(name, id)| {
+                    format!(
+                        "Built zone {name} ({id}): VXLAN physical network (VNIs 5000-5099), \
+                         pod POD0, public range 10.147.31.100-200, KVM cluster C0 with this \
+                         machine as its host, primary storage PS0 file://{}, image store SS0 \
+                         file://{}; enabled.",
+                        paths.pool.display(),
+                        paths.store.display()
+                    )
+                })
+            }
+        };
         print_quickstart(&url, &db_url, &api_key, &secret_key, &args.db.data_dir);
-        match zone {
-            Some(z) => println!(
-                "Built zone {} ({}): pod POD0, public range 10.147.31.100-200, Simulator cluster C0 \
-                 with {} hosts, primary storage PS0, image store SS0; enabled.",
-                z.name, z.id, z.hosts
-            ),
+        match built {
+            Some(text) => println!("{text}"),
             None => println!("A zone exists already; nothing was built."),
         }
         println!(

@@ -1,6 +1,9 @@
 //! `strato quickstart`'s ready zone: on first start, an Advanced zone with a pod, a
 //! public IP range, a Simulator cluster of four hosts, primary and secondary storage,
 //! built through the server's own API exactly as an operator (or Marvin) would.
+//! `quickstart --kvm` builds the same shape around one real KVM host ([`kvm`]).
+
+pub mod kvm;
 
 use std::time::Duration;
 
@@ -8,13 +11,26 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 use strato_cli::{Client, Target, pending_job, wait_job};
 
-struct Api {
+pub(crate) struct Api {
     client: Client,
 }
 
 impl Api {
+    pub(crate) fn new(url: &str, api_key: &str, secret_key: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: Client::new(Target {
+                url: url.to_string(),
+                keys: Some((api_key.to_string(), secret_key.to_string())),
+            })?,
+        })
+    }
+
     /// Calls a command, waiting for its job when it is asynchronous.
-    async fn call(&self, command: &str, params: &[(&str, &str)]) -> anyhow::Result<Value> {
+    pub(crate) async fn call(
+        &self,
+        command: &str,
+        params: &[(&str, &str)],
+    ) -> anyhow::Result<Value> {
         let owned: Vec<(String, String)> = params
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -32,7 +48,7 @@ impl Api {
         }
     }
 
-    async fn id(
+    pub(crate) async fn id(
         &self,
         command: &str,
         params: &[(&str, &str)],
@@ -65,21 +81,84 @@ pub async fn ensure_zone(
     api_key: &str,
     secret_key: &str,
 ) -> anyhow::Result<Option<Zone>> {
-    let api = Api {
-        client: Client::new(Target {
-            url: url.to_string(),
-            keys: Some((api_key.to_string(), secret_key.to_string())),
-        })?,
-    };
-    if api.call("listZones", &[]).await?.get("count").is_some() {
+    let api = Api::new(url, api_key, secret_key)?;
+    if zone_exists(&api).await? {
         return Ok(None);
     }
     let name = "Sandbox-simulator";
+    let built = build_zone(
+        &api,
+        &ZonePlan {
+            name,
+            isolation: "VLAN",
+            guest_range: "100-200",
+            hypervisor: "Simulator",
+            pool_url: "nfs://10.147.28.6:/export/home/sandbox/primary0",
+            pool_bytes: None,
+            store_url: "nfs://10.147.28.6:/export/home/sandbox/secondary",
+        },
+    )
+    .await?;
+    let hosts = 4;
+    for i in 0..hosts {
+        let url = format!("http://sim/c0/h{i}");
+        api.call(
+            "addHost",
+            &[
+                ("zoneid", &built.zone),
+                ("podid", &built.pod),
+                ("clusterid", &built.cluster),
+                ("hypervisor", "Simulator"),
+                ("url", &url),
+                ("username", "root"),
+                ("password", "password"),
+            ],
+        )
+        .await?;
+    }
+    enable_zone(&api, &built.zone).await?;
+    wait_hosts_up(&api, &built.zone, hosts, Duration::from_secs(30)).await?;
+    Ok(Some(Zone {
+        name: name.to_string(),
+        id: built.zone,
+        hosts,
+    }))
+}
+
+pub(crate) async fn zone_exists(api: &Api) -> anyhow::Result<bool> {
+    Ok(api.call("listZones", &[]).await?.get("count").is_some())
+}
+
+/// What differs between the quickstart zones.
+pub(crate) struct ZonePlan<'a> {
+    pub name: &'a str,
+    /// The physical network's isolation method (`VLAN`, `VXLAN`).
+    pub isolation: &'a str,
+    /// Guest VLAN ids or VXLAN VNIs.
+    pub guest_range: &'a str,
+    pub hypervisor: &'a str,
+    pub pool_url: &'a str,
+    /// capacitybytes of the primary storage pool, when the server cannot know it.
+    pub pool_bytes: Option<u64>,
+    pub store_url: &'a str,
+}
+
+/// The ids of a zone [`build_zone`] made.
+pub(crate) struct Built {
+    pub zone: String,
+    pub pod: String,
+    pub cluster: String,
+}
+
+/// An Advanced zone with its physical network (Guest, Management and Public traffic,
+/// the VirtualRouter provider enabled), pod POD0, a public range, cluster C0, primary
+/// storage PS0 and image store SS0; left disabled until its hosts are there.
+pub(crate) async fn build_zone(api: &Api, plan: &ZonePlan<'_>) -> anyhow::Result<Built> {
     let zone = api
         .id(
             "createZone",
             &[
-                ("name", name),
+                ("name", plan.name),
                 ("networktype", "Advanced"),
                 ("dns1", "10.147.28.6"),
                 ("internaldns1", "10.147.28.6"),
@@ -94,7 +173,7 @@ pub async fn ensure_zone(
             &[
                 ("zoneid", &zone),
                 ("name", "Sandbox-pnet"),
-                ("isolationmethods", "VLAN"),
+                ("isolationmethods", plan.isolation),
             ],
             &["physicalnetwork", "id"],
         )
@@ -106,48 +185,14 @@ pub async fn ensure_zone(
         )
         .await?;
     }
-    let providers = api
-        .call(
-            "listNetworkServiceProviders",
-            &[("physicalnetworkid", &net)],
-        )
-        .await?;
-    for p in providers["networkserviceprovider"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let (Some(pid), Some(pname)) = (p["id"].as_str(), p["name"].as_str()) else {
-            continue;
-        };
-        if pname != "VirtualRouter" {
-            continue;
-        }
-        let elements = api
-            .call("listVirtualRouterElements", &[("nspid", pid)])
-            .await?;
-        for e in elements["virtualrouterelement"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            if let Some(eid) = e["id"].as_str() {
-                api.call(
-                    "configureVirtualRouterElement",
-                    &[("id", eid), ("enabled", "true")],
-                )
-                .await?;
-            }
-        }
-        api.call(
-            "updateNetworkServiceProvider",
-            &[("id", pid), ("state", "Enabled")],
-        )
-        .await?;
-    }
+    enable_virtual_router(api, &net).await?;
     api.call(
         "updatePhysicalNetwork",
-        &[("id", &net), ("state", "Enabled"), ("vlan", "100-200")],
+        &[
+            ("id", &net),
+            ("state", "Enabled"),
+            ("vlan", plan.guest_range),
+        ],
     )
     .await?;
     let pod = api
@@ -184,68 +229,97 @@ pub async fn ensure_zone(
                 ("zoneid", &zone),
                 ("podid", &pod),
                 ("clustername", "C0"),
-                ("hypervisor", "Simulator"),
+                ("hypervisor", plan.hypervisor),
                 ("clustertype", "CloudManaged"),
             ],
             &["cluster", "0", "id"],
         )
         .await?;
-    let hosts = 4;
-    for i in 0..hosts {
-        let url = format!("http://sim/c0/h{i}");
-        api.call(
-            "addHost",
-            &[
-                ("zoneid", &zone),
-                ("podid", &pod),
-                ("clusterid", &cluster),
-                ("hypervisor", "Simulator"),
-                ("url", &url),
-                ("username", "root"),
-                ("password", "password"),
-            ],
-        )
-        .await?;
+    let pool_bytes = plan.pool_bytes.map(|b| b.to_string());
+    let mut pool = vec![
+        ("zoneid", zone.as_str()),
+        ("podid", &pod),
+        ("clusterid", &cluster),
+        ("name", "PS0"),
+        ("url", plan.pool_url),
+        ("scope", "cluster"),
+    ];
+    if let Some(bytes) = &pool_bytes {
+        pool.push(("capacitybytes", bytes));
     }
-    api.call(
-        "createStoragePool",
-        &[
-            ("zoneid", &zone),
-            ("podid", &pod),
-            ("clusterid", &cluster),
-            ("name", "PS0"),
-            ("url", "nfs://10.147.28.6:/export/home/sandbox/primary0"),
-            ("scope", "cluster"),
-        ],
-    )
-    .await?;
+    api.call("createStoragePool", &pool).await?;
     api.call(
         "addImageStore",
         &[
             ("zoneid", &zone),
             ("name", "SS0"),
             ("provider", "NFS"),
-            ("url", "nfs://10.147.28.6:/export/home/sandbox/secondary"),
+            ("url", plan.store_url),
         ],
     )
     .await?;
+    Ok(Built { zone, pod, cluster })
+}
+
+/// Enables the VirtualRouter provider of a physical network and its elements.
+async fn enable_virtual_router(api: &Api, net: &str) -> anyhow::Result<()> {
+    let providers = api
+        .call("listNetworkServiceProviders", &[("physicalnetworkid", net)])
+        .await?;
+    for p in providers["networkserviceprovider"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let (Some(pid), Some(pname)) = (p["id"].as_str(), p["name"].as_str()) else {
+            continue;
+        };
+        if pname != "VirtualRouter" {
+            continue;
+        }
+        let elements = api
+            .call("listVirtualRouterElements", &[("nspid", pid)])
+            .await?;
+        for e in elements["virtualrouterelement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(eid) = e["id"].as_str() {
+                api.call(
+                    "configureVirtualRouterElement",
+                    &[("id", eid), ("enabled", "true")],
+                )
+                .await?;
+            }
+        }
+        api.call(
+            "updateNetworkServiceProvider",
+            &[("id", pid), ("state", "Enabled")],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn enable_zone(api: &Api, zone: &str) -> anyhow::Result<()> {
     api.call(
         "updateZone",
-        &[("id", &zone), ("allocationstate", "Enabled")],
+        &[("id", zone), ("allocationstate", "Enabled")],
     )
     .await?;
-    wait_hosts_up(&api, &zone, hosts).await?;
-    Ok(Some(Zone {
-        name: name.to_string(),
-        id: zone,
-        hosts,
-    }))
+    Ok(())
 }
 
 /// The zone is only ready for the operator once every simulated agent has connected:
 /// addHost returns when the host row exists, its agent comes Up moments later.
-async fn wait_hosts_up(api: &Api, zone: &str, hosts: usize) -> anyhow::Result<()> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+pub(crate) async fn wait_hosts_up(
+    api: &Api,
+    zone: &str,
+    hosts: usize,
+    within: Duration,
+) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + within;
     loop {
         let up = api
             .call("listHosts", &[("zoneid", zone), ("state", "Up")])
@@ -255,7 +329,7 @@ async fn wait_hosts_up(api: &Api, zone: &str, hosts: usize) -> anyhow::Result<()
             return Ok(());
         }
         if std::time::Instant::now() > deadline {
-            bail!("only {count} of {hosts} hosts came Up within 30 s");
+            bail!("only {count} of {hosts} hosts came Up within {within:?}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -70,7 +70,11 @@ pub const ATTACH_ISO: CommandSpec = command(
             .required()
             .related("listIsos"),
         VIRTUAL_MACHINE_ID,
-        ParamSpec::new("forced", Boolean, "Accepted for compatibility (VMware only)"),
+        ParamSpec::new(
+            "forced",
+            Boolean,
+            "Accepted for compatibility (VMware only)",
+        ),
     ]],
     object("virtualmachine", VM_FIELDS),
 )
@@ -83,7 +87,11 @@ pub const DETACH_ISO: CommandSpec = command(
     Roles::ALL,
     &[&[
         VIRTUAL_MACHINE_ID,
-        ParamSpec::new("forced", Boolean, "Accepted for compatibility (VMware only)"),
+        ParamSpec::new(
+            "forced",
+            Boolean,
+            "Accepted for compatibility (VMware only)",
+        ),
     ]],
     object("virtualmachine", VM_FIELDS),
 )

@@ -66,6 +66,17 @@ pub fn file_name(uuid: &str, format: &str) -> String {
     format!("{uuid}.{ext}")
 }
 
+/// The URL of a stored file for a host: the store's URL plus the file's path in it
+/// (`file:///secondary/template/tmpl/2/201/<uuid>.qcow2`). Hosts resolve it against their
+/// own mount of the store, as CloudStack's agents do with a store URL and an install path.
+pub fn file_url(store_url: &str, install_path: &str) -> String {
+    format!(
+        "{}/{}",
+        store_url.trim_end_matches('/'),
+        install_path.trim_start_matches('/')
+    )
+}
+
 fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
@@ -75,6 +86,18 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_urls_join_the_store_and_the_install_path() {
+        assert_eq!(
+            file_url("file:///srv/ss/", "template/tmpl/2/201/t.qcow2"),
+            "file:///srv/ss/template/tmpl/2/201/t.qcow2"
+        );
+        assert_eq!(
+            file_url("nfs://10.0.0.1:/export", "/template/t.qcow2"),
+            "nfs://10.0.0.1:/export/template/t.qcow2"
+        );
+    }
 
     #[test]
     fn file_urls_are_directories_that_must_exist() {

@@ -583,7 +583,10 @@ pub async fn check(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<DeployPar
         template_uuid: t.uuid.clone(),
         template_size,
         template_format: t.format.clone(),
-        template_path: copy.install_path.clone(),
+        template_path: copy
+            .install_path
+            .as_deref()
+            .map(|p| crate::images::location::file_url(&copy.store_url, p)),
         guest_os_id: t.guest_os_id,
         service_offering_id: so.id,
         cpus: i32::try_from(cpus).unwrap_or(1),

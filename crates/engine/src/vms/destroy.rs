@@ -59,11 +59,12 @@ async fn mark_expunging(ctx: &SagaCtx<ExpungeVm>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Deletes the VM's volumes on a host that mounts their pools (its last host).
+/// Undefines the VM on its last host (a stopped VM stays defined there), then deletes
+/// its volumes on that host, which mounts their pools.
 async fn delete_volumes(ctx: &SagaCtx<ExpungeVm>) -> Result<(), ApiError> {
     let engine = ctx.context();
     let id = ctx.params().vm_id;
-    let (volumes, host) = {
+    let (volumes, host, name) = {
         let mut db = engine.store.acquire().await?;
         let mut c = db.c();
         let vm = c
@@ -74,8 +75,11 @@ async fn delete_volumes(ctx: &SagaCtx<ExpungeVm>) -> Result<(), ApiError> {
             Some(h) => c.host_by_id(h).await?.map(|h| h.guid),
             None => None,
         };
-        (c.volumes_of_vms(&[id]).await?, host)
+        (c.volumes_of_vms(&[id]).await?, host, vm.instance_name)
     };
+    if let Some(host) = &host {
+        host_ops::call(engine, host, Command::DestroyVm { name }).await?;
+    }
     for v in volumes.iter().filter(|v| v.state == "Ready") {
         let (Some(pool), Some(pool_id), Some(host)) = (&v.pool_uuid, v.pool_id, &host) else {
             continue;

@@ -217,19 +217,31 @@ impl Client {
 
     /// Runs an async command to completion and returns the final job answer.
     pub async fn wait_job(&self, command: &str, params: &[(&str, &str)]) -> Value {
+        self.wait_job_within(command, params, std::time::Duration::from_secs(10))
+            .await
+    }
+
+    /// [`Client::wait_job`] for jobs that take real time (real guests).
+    pub async fn wait_job_within(
+        &self,
+        command: &str,
+        params: &[(&str, &str)],
+        within: std::time::Duration,
+    ) -> Value {
         let first = self.ok(command, params).await;
         let job = first["jobid"]
             .as_str()
             .unwrap_or_else(|| panic!("no jobid: {first}"))
             .to_string();
-        for _ in 0..400 {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
             let r = self.ok("queryAsyncJobResult", &[("jobid", &job)]).await;
             if r["jobstatus"].as_i64() != Some(0) {
                 return r;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        panic!("job {job} did not finish");
+        panic!("job {job} ({command}) did not finish within {within:?}");
     }
 
     /// Logs in by POST and switches this client to the session.

@@ -75,16 +75,16 @@ async fn one_iso_at_a_time_goes_in_and_out_of_a_vm() {
     let job = user
         .wait_job("detachIso", &[("virtualmachineid", &id)])
         .await;
-    assert_eq!(job["jobresult"]["errorcode"], 431, "nothing to eject: {job}");
+    assert_eq!(
+        job["jobresult"]["errorcode"], 431,
+        "nothing to eject: {job}"
+    );
 
     // A stopped VM keeps the ISO in its record; its host gets it at the next start.
     vm_of(&user.wait_job("stopVirtualMachine", &[("id", &id)]).await);
     let attached = vm_of(
         &user
-            .wait_job(
-                "attachIso",
-                &[("id", &other_cd), ("virtualmachineid", &id)],
-            )
+            .wait_job("attachIso", &[("id", &other_cd), ("virtualmachineid", &id)])
             .await,
     );
     assert_eq!(attached["isoid"], other_cd.as_str());
@@ -134,9 +134,16 @@ async fn isos_of_others_unknown_ids_and_foreign_vms_are_refused() {
     assert_eq!(listed["virtualmachine"][0]["isoid"], mine.as_str());
     // A public ISO of another account may be used.
     admin
-        .ok("updateIsoPermissions", &[("id", &theirs), ("ispublic", "true")])
+        .ok(
+            "updateIsoPermissions",
+            &[("id", &theirs), ("ispublic", "true")],
+        )
         .await;
-    vm_of(&user.wait_job("detachIso", &[("virtualmachineid", &id)]).await);
+    vm_of(
+        &user
+            .wait_job("detachIso", &[("virtualmachineid", &id)])
+            .await,
+    );
     let attached = vm_of(
         &user
             .wait_job("attachIso", &[("id", &theirs), ("virtualmachineid", &id)])
