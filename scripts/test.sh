@@ -8,6 +8,8 @@
 #   4. cargo test --workspace (SQLite; template downloads from network namespaces)
 #   5. cargo test -p strato --test api (PostgreSQL)
 #   6. cargo test -p strato-hypervisor-kvm --features kvm (real guests under libvirt)
+#   7. cargo test -p strato --features kvm --test kvm (the server driving a real KVM
+#      agent: quickstart --kvm, VM lifecycle, agent restart, errors)
 # Exits non-zero as soon as one stage fails.
 #
 # PostgreSQL is the Debian cluster VERSION/main (newest installed version), created and
@@ -258,6 +260,7 @@ finish
 begin "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p strato-hypervisor-kvm --all-targets --features kvm -- -D warnings
+cargo clippy -p strato --all-targets --features kvm -- -D warnings
 finish
 
 begin "cargo test --workspace (SQLite)"
@@ -271,4 +274,8 @@ finish
 
 begin "cargo test -p strato-hypervisor-kvm --features kvm (real guests)"
 cargo test -p strato-hypervisor-kvm --features kvm
+finish
+
+begin "cargo test -p strato --features kvm --test kvm (server + KVM agent)"
+cargo test -p strato --features kvm --test kvm
 finish
