@@ -62,6 +62,7 @@ fn all() -> Vec<Command> {
             api::vms::LIST_VIRTUAL_MACHINES,
             crate::vms::view::list_virtual_machines
         ),
+        cmd!(api::nics::LIST_NICS, crate::vms::nic_view::list_nics),
         cmd!(
             api::vms::START_VIRTUAL_MACHINE,
             crate::vms::power::start_virtual_machine

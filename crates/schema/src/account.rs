@@ -125,6 +125,18 @@ impl Conn<'_> {
         Ok(self.fetch_all(&sql).await?.into_iter().next())
     }
 
+    /// Takes the account's row lock for the rest of the transaction (a no-op write), so
+    /// that transactions creating something once per account queue up.
+    pub async fn lock_account(&mut self, id: i64) -> Result<bool> {
+        const SQL: &str = "UPDATE account SET state = state WHERE id = $1 AND removed IS NULL";
+        Ok(on_conn!(self, |c| sqlx::query(SQL)
+            .bind(id)
+            .execute(&mut **c)
+            .await?
+            .rows_affected())
+            == 1)
+    }
+
     pub async fn account_by_uuid(&mut self, uuid: &str) -> Result<Option<AccountRow>> {
         let mut sql = Sql::new(SELECT);
         sql.and("a.uuid = ?", Bind::Str(uuid.into()));

@@ -112,6 +112,8 @@ pub struct VmFilter {
     pub keyword: Option<String>,
     pub group: Option<String>,
     pub hypervisor: Option<String>,
+    /// Only VMs with a live NIC on this network.
+    pub network_id: Option<i64>,
     /// Destroyed VMs are listed only when asked for (state=Destroyed) or to admins.
     pub include_destroyed: bool,
 }
@@ -126,6 +128,12 @@ impl VmFilter {
         }
         if let Some(a) = self.account_id {
             sql.and("v.account_id = ?", Bind::I64(a));
+        }
+        if let Some(n) = self.network_id {
+            sql.and(
+                "v.id IN (SELECT instance_id FROM nic WHERE network_id = ? AND removed IS NULL)",
+                Bind::I64(n),
+            );
         }
         if let Some(d) = self.domain_id {
             sql.and("v.domain_id = ?", Bind::I64(d));

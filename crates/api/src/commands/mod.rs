@@ -24,6 +24,7 @@ pub mod instance_groups;
 pub mod jobs;
 pub mod network_offerings;
 pub mod networks;
+pub mod nics;
 pub mod physical_networks;
 pub mod pods;
 pub mod resource_limits;

@@ -96,6 +96,12 @@ pub const DEPLOY_VIRTUAL_MACHINE: CommandSpec = command(
         )
         .related("listNetworks"),
         ParamSpec::new("ipaddress", String, "IPv4 address on the default network"),
+        ParamSpec::new(
+            "iptonetworklist",
+            Map,
+            "NICs as iptonetworklist[i].networkid and optional iptonetworklist[i].ip (not \
+             with networkids or ipaddress)",
+        ),
         ParamSpec::new("userdata", String, "Base64 user data").length(1_048_576),
         ParamSpec::new(
             "startvm",
@@ -155,6 +161,8 @@ pub const LIST_VIRTUAL_MACHINES: CommandSpec = command(
             ParamSpec::new("serviceofferingid", Uuid, "Only VMs of this offering")
                 .related("listServiceOfferings"),
             ParamSpec::new("hypervisor", String, "Only VMs of this hypervisor"),
+            ParamSpec::new("networkid", Uuid, "Only VMs with a NIC on this network")
+                .related("listNetworks"),
         ],
     ],
     list("virtualmachine", VM_FIELDS),

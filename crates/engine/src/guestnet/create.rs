@@ -46,6 +46,8 @@ impl NetworkOwner {
 
 /// A network to create, with the caller's parameters (already authorized).
 pub struct NewGuestNetwork<'a> {
+    /// The uuid to give it (a saga's pre-generated id); a random one when None.
+    pub uuid: Option<&'a str>,
     pub name: &'a str,
     pub display_text: Option<&'a str>,
     pub offering: &'a NetworkOfferingRow,
@@ -288,7 +290,9 @@ pub async fn create_network(
     let netmask = text(addressing.map(|p| p.cidr.netmask()));
     let start = text(addressing.map(|p| p.start));
     let end = text(addressing.map(|p| p.end));
-    let uuid = uuid::Uuid::new_v4().to_string();
+    let uuid = req
+        .uuid
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
     let id = c
         .insert_network(
             &NewNetwork {

@@ -11,6 +11,7 @@ use strato_schema::Conn;
 use strato_schema::network::NetworkRow;
 use strato_schema::nic::{NewNic, NicRow};
 
+use super::addressing::IpPlan;
 use super::{DESTROY, L2, MAX_ATTEMPTS, insufficient_address_capacity};
 use crate::net::ipv4;
 
@@ -89,20 +90,56 @@ async fn check_requested(
             n.uuid
         )));
     };
-    let a = u32::from(ipv4("ipaddress", requested)?);
-    if !pool.contains(a) {
-        return Err(ApiError::param(format!(
-            "Invalid value {requested} for parameter ipaddress: not in the range {}-{} of \
-             network {} (or it is the gateway)",
-            Ipv4Addr::from(pool.start),
-            Ipv4Addr::from(pool.end),
-            n.uuid
-        )));
-    }
+    let a = pool.check_in(requested, &format!("network {}", n.uuid))?;
     if used_addresses(c, n.id).await?.contains(&a) {
         return Err(in_use(requested, n));
     }
     Ok(a)
+}
+
+impl Pool {
+    /// The address, if it is one the pool hands out; 431 naming `ipaddress` otherwise.
+    fn check_in(&self, requested: &str, network: &str) -> Result<u32, ApiError> {
+        let a = u32::from(ipv4("ipaddress", requested)?);
+        if self.contains(a) {
+            Ok(a)
+        } else {
+            Err(ApiError::param(format!(
+                "Invalid value {requested} for parameter ipaddress: not in the range {}-{} of \
+                 {network} (or it is the gateway)",
+                Ipv4Addr::from(self.start),
+                Ipv4Addr::from(self.end),
+            )))
+        }
+    }
+}
+
+/// Checks an address asked for a new NIC on `network`: in its range, not the gateway,
+/// free (431 naming `ipaddress` otherwise). Writes nothing.
+pub async fn check_address(
+    c: &mut Conn<'_>,
+    network: &NetworkRow,
+    requested: &str,
+) -> Result<(), ApiError> {
+    let pool = if network.guest_type == L2 {
+        None
+    } else {
+        Pool::of(network)?
+    };
+    check_requested(c, network, pool.as_ref(), requested.trim())
+        .await
+        .map(drop)
+}
+
+/// [`check_address`] for a network yet to be created with this addressing.
+pub fn check_planned_address(plan: &IpPlan, requested: &str) -> Result<(), ApiError> {
+    let pool = Pool {
+        start: u32::from(plan.start),
+        end: u32::from(plan.end),
+        gateway: Some(u32::from(plan.gateway)),
+    };
+    pool.check_in(requested.trim(), &format!("the new network {}", plan.cidr))
+        .map(drop)
 }
 
 fn in_use(requested: &str, n: &NetworkRow) -> ApiError {

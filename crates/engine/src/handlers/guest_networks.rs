@@ -201,6 +201,7 @@ pub async fn create_network(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         &mut tx.c(),
         &ctx.engine,
         &NewGuestNetwork {
+            uuid: None,
             name,
             display_text: args.str("displaytext").filter(|t| !t.is_empty()),
             offering: &offering,

@@ -1,8 +1,9 @@
 //! deployVirtualMachine: checks everything the caller can get wrong before anything is
 //! written, then runs the deploy saga:
 //!
-//! ids → VM and root volume records (+ limits) → NICs → host and pool capacity →
-//! root volume on the host → StartVm → Running.
+//! ids → the account's default network (when none is named and it has none) → VM and
+//! root volume records (+ limits) → NICs (networks implemented) → host and pool
+//! capacity → root volume on the host → StartVm → Running.
 //!
 //! Each step undoes itself on failure of a later one, so a failed deploy leaves no VM,
 //! volume, NIC, capacity or limit count behind; the job reports the failing step's
@@ -21,7 +22,7 @@ use strato_schema::placement::PlacementFilter;
 use strato_schema::vm::NewVm;
 use strato_schema::volume::NewVolume;
 
-use super::{host_ops, planner, view};
+use super::{host_ops, nics, planner, view};
 use crate::handlers::instance_groups;
 use crate::handlers::offering_scope::Limits;
 use crate::limits::{self, ResourceType};
@@ -50,6 +51,9 @@ pub struct DeployParams {
     pub hypervisor: String,
     pub host_tags: Vec<String>,
     pub ha_enabled: bool,
+    /// The VM's NICs, in device order.
+    #[serde(default)]
+    pub nics: Vec<nics::NicRequest>,
     pub name: Option<String>,
     pub display_name: Option<String>,
     pub group: Option<String>,
@@ -84,10 +88,21 @@ impl Saga for DeployVm {
     const STEPS: &'static [Step<Self>] = &[
         Step::new_id("vm_uuid"),
         Step::new_id("root_uuid"),
+        Step::new_id("network_uuid"),
+        step!(
+            "default_network",
+            default_network::<DeployVm>,
+            remove_default_network::<DeployVm>
+        ),
         step!(
             "create_records",
             create_records::<DeployVm>,
             remove_records::<DeployVm>
+        ),
+        step!(
+            "allocate_nics",
+            allocate_nics::<DeployVm>,
+            release_nics::<DeployVm>
         ),
         step!("reserve_capacity", reserve_capacity, release_capacity),
         step!("create_root_volume", create_root_volume, delete_root_volume),
@@ -107,10 +122,21 @@ impl Saga for DeployStoppedVm {
     const STEPS: &'static [Step<Self>] = &[
         Step::new_id("vm_uuid"),
         Step::new_id("root_uuid"),
+        Step::new_id("network_uuid"),
+        step!(
+            "default_network",
+            default_network::<DeployStoppedVm>,
+            remove_default_network::<DeployStoppedVm>
+        ),
         step!(
             "create_records",
             create_records::<DeployStoppedVm>,
             remove_records::<DeployStoppedVm>
+        ),
+        step!(
+            "allocate_nics",
+            allocate_nics::<DeployStoppedVm>,
+            release_nics::<DeployStoppedVm>
         ),
         step!("mark_stopped", mark_stopped),
     ];
@@ -137,9 +163,42 @@ impl EngineSaga for DeployStoppedVm {
 }
 
 /// The params any VM saga starts from.
-trait HasDeploy: Saga<Params = DeployParams, Context = Engine> {}
-impl HasDeploy for DeployVm {}
-impl HasDeploy for DeployStoppedVm {}
+trait HasDeploy: Saga<Params = DeployParams, Context = Engine> {
+    /// The deploy starts the VM: its networks must be implemented.
+    const STARTS: bool;
+}
+impl HasDeploy for DeployVm {
+    const STARTS: bool = true;
+}
+impl HasDeploy for DeployStoppedVm {
+    const STARTS: bool = false;
+}
+
+/// Creates the account's default network when the deploy names none and it has none.
+async fn default_network<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<Option<i64>, ApiError> {
+    let p = ctx.params();
+    let uuid: String = ctx.lookup("network_uuid").map_err(|e| e.0)?;
+    nics::ensure_default_network(ctx.context(), &p.nics, p.account_id, p.zone_id, &uuid).await
+}
+
+async fn remove_default_network<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<(), ApiError> {
+    let uuid: String = ctx.lookup("network_uuid").map_err(|e| e.0)?;
+    nics::remove_default_network(ctx.context(), &uuid).await
+}
+
+/// NICs with MAC and address on the requested networks (implemented first when the VM
+/// starts).
+async fn allocate_nics<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<(), ApiError> {
+    let id: i64 = ctx.lookup("create_records").map_err(|e| e.0)?;
+    let default: Option<i64> = ctx.lookup("default_network").map_err(|e| e.0)?;
+    nics::allocate(ctx.context(), id, &ctx.params().nics, default, S::STARTS).await
+}
+
+async fn release_nics<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<(), ApiError> {
+    let id: i64 = ctx.lookup("create_records").map_err(|e| e.0)?;
+    let default: Option<i64> = ctx.lookup("default_network").map_err(|e| e.0)?;
+    nics::release(ctx.context(), id, &ctx.params().nics, default).await
+}
 
 /// Inserts the VM and its root volume record (idempotent: found by uuid on replay).
 async fn create_records<S: HasDeploy>(ctx: &SagaCtx<S>) -> Result<i64, ApiError> {
@@ -575,6 +634,7 @@ pub async fn check(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<DeployPar
         }
         None => None,
     };
+    let nics = nics::requested(c, caller, &owner, &zone, args).await?;
     Ok(DeployParams {
         account_id: owner.id,
         domain_id: owner.domain_id,
@@ -598,6 +658,7 @@ pub async fn check(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<DeployPar
         hypervisor,
         host_tags: planner::host_tags(so.host_tags.as_deref()),
         ha_enabled: so.offer_ha,
+        nics,
         name,
         display_name: args.str("displayname").map(str::to_string),
         group: args.str("group").map(str::to_string),

@@ -123,6 +123,8 @@ async fn remove_records(ctx: &SagaCtx<ExpungeVm>) -> Result<(), ApiError> {
         c.remove_volume(v.id, now).await?;
     }
     planner::release(&mut c, id).await?;
+    // Expunging (not destroying) frees the VM's addresses, as in CloudStack.
+    crate::guestnet::release_nics(&mut c, id).await?;
     crate::handlers::tags::delete_tags_of(&mut c, "UserVm", id).await?;
     crate::handlers::instance_groups::set_group_of_vm(&mut c, id, None).await?;
     super::affinity::leave_all(&mut c, id).await?;

@@ -114,16 +114,17 @@ async fn release_target(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
 async fn prepare_target(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
     let engine = ctx.context();
     let t: Target = ctx.lookup("reserve_target").map_err(|e| e.0)?;
-    let (v, volumes) = {
+    let (v, volumes, nics) = {
         let mut db = engine.store.acquire().await?;
         let mut c = db.c();
         let v = vm(&mut c, ctx.params().vm_id).await?;
         let volumes = c.volumes_of_vms(&[v.id]).await?;
-        (v, volumes)
+        let nics = super::nic_spec::nic_specs(&mut c, v.id).await?;
+        (v, volumes, nics)
     };
     let pools: Vec<i64> = volumes.iter().filter_map(|x| x.pool_id).collect();
     host_ops::mount_pools(engine, &t.host_guid, &pools).await?;
-    let spec = host_ops::vm_spec(&v, &volumes, Vec::new());
+    let spec = host_ops::vm_spec(&v, &volumes, nics);
     host_ops::call(engine, &t.host_guid, Command::PrepareForMigration(spec)).await?;
     Ok(())
 }

@@ -11,13 +11,13 @@ use strato_common::ApiError;
 use strato_saga::definition::BoxFuture;
 use strato_saga::{Outputs, Saga, SagaCtx, Step, step};
 
-use super::{bad_state, host_ops, planner, view, vm_by_param};
+use super::{bad_state, host_ops, nic_spec, nics, planner, view, vm_by_param};
 use crate::sagas::{self, EngineSaga};
 use crate::{Ctx, Engine};
 
 /// Boots VM `id` on the host (StartVm is idempotent on the host).
 pub async fn start_on(engine: &Engine, id: i64, host_guid: &str) -> Result<(), ApiError> {
-    let (vm, volumes) = {
+    let (vm, volumes, nics) = {
         let mut db = engine.store.acquire().await?;
         let mut c = db.c();
         let vm = c
@@ -25,11 +25,12 @@ pub async fn start_on(engine: &Engine, id: i64, host_guid: &str) -> Result<(), A
             .await?
             .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
         let volumes = c.volumes_of_vms(&[id]).await?;
-        (vm, volumes)
+        let nics = nic_spec::nic_specs(&mut c, id).await?;
+        (vm, volumes, nics)
     };
     let pools: Vec<i64> = volumes.iter().filter_map(|v| v.pool_id).collect();
     host_ops::mount_pools(engine, host_guid, &pools).await?;
-    let spec = host_ops::vm_spec(&vm, &volumes, Vec::new());
+    let spec = host_ops::vm_spec(&vm, &volumes, nics);
     host_ops::call(engine, host_guid, Command::StartVm(spec)).await?;
     super::iso::insert_at_start(engine, &vm, host_guid).await?;
     Ok(())
@@ -76,6 +77,7 @@ impl Saga for StartVm {
     type Context = Engine;
     const STEPS: &'static [Step<Self>] = &[
         step!("mark_starting", mark_starting, unmark_starting),
+        step!("implement_networks", implement_networks),
         step!("reserve_capacity", reserve_capacity, release_capacity),
         step!("ensure_root_volume", ensure_root_volume),
         step!("start_on_host", start_on_host, stop_on_host),
@@ -115,6 +117,12 @@ async fn unmark_starting(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
         .set_vm_state(ctx.params().vm_id, &["Starting"], "Stopped")
         .await?;
     Ok(())
+}
+
+/// Networks of the VM's NICs that are only Allocated get their VLAN/VNI (and source
+/// NAT address); they stay implemented, as the stopped VM keeps its NICs there.
+async fn implement_networks(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
+    nics::implement_networks_of(ctx.context(), ctx.params().vm_id).await
 }
 
 async fn reserve_capacity(ctx: &SagaCtx<StartVm>) -> Result<Started, ApiError> {

@@ -5,7 +5,7 @@ use strato_api::response::{Node, Obj, Reply};
 use strato_common::ApiError;
 use strato_schema::vm::{VmFilter, VmRow};
 
-use super::{affinity, bad_state, iso, vm_by_param};
+use super::{affinity, bad_state, iso, nic_view, vm_by_param};
 use crate::caller::{Caller, RoleType};
 use crate::handlers::tags;
 use crate::{Ctx, Engine, access, paging};
@@ -21,12 +21,16 @@ pub async fn vm_reply(engine: &Engine, id: i64) -> Result<Reply, ApiError> {
     let mut tags = tags::tags_of(&mut db.c(), "UserVm", &[id]).await?;
     let mut groups = affinity::objs_of_vms(&mut db.c(), &[id]).await?;
     let isos = iso::isos_of(&mut db.c(), &[&vm]).await?;
-    Ok(Reply::Object(affinity::with_groups(
-        iso::with_iso(
-            vm_obj(&vm, true, tags.remove(&id).unwrap_or_default()),
-            vm.iso_id.and_then(|i| isos.get(&i)),
+    let mut nics = nic_view::objs_of_vms(&mut db.c(), &[id]).await?;
+    Ok(Reply::Object(nic_view::with_nics(
+        affinity::with_groups(
+            iso::with_iso(
+                vm_obj(&vm, true, tags.remove(&id).unwrap_or_default()),
+                vm.iso_id.and_then(|i| isos.get(&i)),
+            ),
+            groups.remove(&id),
         ),
-        groups.remove(&id),
+        nics.remove(&id),
     )))
 }
 
@@ -122,6 +126,14 @@ pub async fn list_virtual_machines(ctx: Ctx, args: Args) -> Result<Reply, ApiErr
                 .id,
         );
     }
+    if let Some(n) = args.uuid("networkid") {
+        f.network_id = Some(
+            c.network_by_uuid(n)
+                .await?
+                .ok_or_else(|| ApiError::not_found("networkid", n, "network"))?
+                .id,
+        );
+    }
     if let Some(s) = args.uuid("serviceofferingid") {
         f.service_offering_id = Some(
             c.service_offering_by_uuid(s)
@@ -157,15 +169,19 @@ pub async fn list_virtual_machines(ctx: Ctx, args: Args) -> Result<Reply, ApiErr
     let mut tags = tags::tags_of(&mut c, "UserVm", &ids).await?;
     let mut groups = affinity::objs_of_vms(&mut c, &ids).await?;
     let isos = iso::isos_of(&mut c, &rows.iter().collect::<Vec<_>>()).await?;
+    let mut nics = nic_view::objs_of_vms(&mut c, &ids).await?;
     let items = rows
         .iter()
         .map(|v| {
-            affinity::with_groups(
-                iso::with_iso(
-                    vm_obj(v, admin, tags.remove(&v.id).unwrap_or_default()),
-                    v.iso_id.and_then(|i| isos.get(&i)),
+            nic_view::with_nics(
+                affinity::with_groups(
+                    iso::with_iso(
+                        vm_obj(v, admin, tags.remove(&v.id).unwrap_or_default()),
+                        v.iso_id.and_then(|i| isos.get(&i)),
+                    ),
+                    groups.remove(&v.id),
                 ),
-                groups.remove(&v.id),
+                nics.remove(&v.id),
             )
         })
         .collect();
@@ -205,15 +221,19 @@ pub async fn update_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
     let mut tags = tags::tags_of(&mut c, "UserVm", &[vm.id]).await?;
     let mut groups = affinity::objs_of_vms(&mut c, &[vm.id]).await?;
     let isos = iso::isos_of(&mut c, &[&vm]).await?;
-    Ok(Reply::Object(affinity::with_groups(
-        iso::with_iso(
-            vm_obj(
-                &vm,
-                sees_hosts(&ctx.caller),
-                tags.remove(&vm.id).unwrap_or_default(),
+    let mut nics = nic_view::objs_of_vms(&mut c, &[vm.id]).await?;
+    Ok(Reply::Object(nic_view::with_nics(
+        affinity::with_groups(
+            iso::with_iso(
+                vm_obj(
+                    &vm,
+                    sees_hosts(&ctx.caller),
+                    tags.remove(&vm.id).unwrap_or_default(),
+                ),
+                vm.iso_id.and_then(|i| isos.get(&i)),
             ),
-            vm.iso_id.and_then(|i| isos.get(&i)),
+            groups.remove(&vm.id),
         ),
-        groups.remove(&vm.id),
+        nics.remove(&vm.id),
     )))
 }

@@ -166,7 +166,10 @@ async fn kill_9_during_jobs_leaves_a_consistent_system() {
 const DEPLOY_STEPS: &[&str] = &[
     "vm_uuid",
     "root_uuid",
+    "network_uuid",
+    "default_network",
     "create_records",
+    "allocate_nics",
     "reserve_capacity",
     "create_root_volume",
     "start_on_host",
@@ -262,6 +265,25 @@ async fn kill_9_at_every_step_of_a_deploy_leaves_running_or_nothing() {
                 running as i64 * (512 << 20),
                 "{point}: capacity leaked"
             );
+            // Exactly the running VMs hold a NIC, each with its own address.
+            let addresses: std::collections::HashSet<&str> = list
+                .iter()
+                .filter_map(|v| v["nic"][0]["ipaddress"].as_str())
+                .collect();
+            assert_eq!(addresses.len(), running, "{point}: {vms}");
+            let store = strato_schema::Store::open(&db).await.expect("store");
+            let nics = store
+                .acquire()
+                .await
+                .expect("db")
+                .c()
+                .fetch_count(&strato_schema::sql::Sql::new(
+                    "SELECT COUNT(*) FROM nic WHERE removed IS NULL",
+                ))
+                .await
+                .expect("count");
+            store.close().await;
+            assert_eq!(nics, running as i64, "{point}: NICs leaked");
         }
     }
 }

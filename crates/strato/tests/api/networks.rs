@@ -131,15 +131,16 @@ async fn enable_provider(admin: &Client, pn: &str, name: &str) {
     assert_eq!(done["jobinstancetype"], "PhysicalNetworkServiceProvider");
 }
 
-/// Marvin's advanced zone up to the public range. Returns (zone, physical network, pod,
-/// public range) ids.
-pub async fn marvin_network_zone(admin: &Client) -> (String, String, String, String) {
-    let zone = create_zone(admin, "Sandbox-simulator").await;
+/// Marvin's guest networking of an Advanced zone: a VLAN physical network (guest VLANs
+/// 100-200) carrying Guest, Management and Public traffic with the virtual router
+/// providers enabled, and a public range 10.147.31.100-200 on VLAN 50. Returns the
+/// physical network and public range ids.
+pub async fn guest_networking(admin: &Client, zone: &str) -> (String, String) {
     let done = job_ok(
         admin,
         "createPhysicalNetwork",
         &[
-            ("zoneid", &zone),
+            ("zoneid", zone),
             ("name", "Sandbox-pnet"),
             ("isolationmethods", "VLAN"),
         ],
@@ -168,6 +169,29 @@ pub async fn marvin_network_zone(admin: &Client) -> (String, String, String, Str
     let updated = &done["jobresult"]["physicalnetwork"];
     assert_eq!(updated["state"], "Enabled");
     assert_eq!(updated["vlan"], "100-200");
+    let range = admin
+        .ok(
+            "createVlanIpRange",
+            &[
+                ("zoneid", zone),
+                ("vlan", "50"),
+                ("gateway", "10.147.31.1"),
+                ("netmask", "255.255.255.0"),
+                ("startip", "10.147.31.100"),
+                ("endip", "10.147.31.200"),
+                ("forvirtualnetwork", "true"),
+            ],
+        )
+        .await["vlan"]
+        .clone();
+    (pn, id(&range))
+}
+
+/// Marvin's advanced zone up to the public range. Returns (zone, physical network, pod,
+/// public range) ids.
+pub async fn marvin_network_zone(admin: &Client) -> (String, String, String, String) {
+    let zone = create_zone(admin, "Sandbox-simulator").await;
+    let (pn, range) = guest_networking(admin, &zone).await;
     let pod = id(&admin
         .ok(
             "createPod",
@@ -181,22 +205,7 @@ pub async fn marvin_network_zone(admin: &Client) -> (String, String, String, Str
             ],
         )
         .await["pod"]);
-    let range = admin
-        .ok(
-            "createVlanIpRange",
-            &[
-                ("zoneid", &zone),
-                ("vlan", "50"),
-                ("gateway", "10.147.31.1"),
-                ("netmask", "255.255.255.0"),
-                ("startip", "10.147.31.100"),
-                ("endip", "10.147.31.200"),
-                ("forvirtualnetwork", "true"),
-            ],
-        )
-        .await["vlan"]
-        .clone();
-    (zone, pn, pod, id(&range))
+    (zone, pn, pod, range)
 }
 
 /// Address rows of a range, straight from the store.

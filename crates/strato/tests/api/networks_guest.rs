@@ -947,9 +947,13 @@ async fn the_default_network_of_a_deploy() {
     let engine = engine(&cloud);
     let (zone, _pn, _pod, _range) = ready_zone(&admin).await;
     let (user, account) = new_account(&admin, "grace", None, "0").await;
+    let calls = std::sync::atomic::AtomicU32::new(0);
     let default_for = |zone: String| {
         let engine = engine.clone();
         let account = id(&account);
+        // Each call stands for another deploy, with its own uuid for a new network.
+        let n = calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let uuid = format!("5eed0000-0000-4000-8000-{n:012}");
         async move {
             let mut tx = engine.store.begin().await.expect("begin");
             let a = tx
@@ -959,13 +963,14 @@ async fn the_default_network_of_a_deploy() {
                 .expect("q")
                 .expect("account");
             let z = tx.c().zone_by_uuid(&zone).await.expect("q").expect("zone");
-            let n = guestnet::default_network_for_deploy(&mut tx.c(), &engine, &a, &z).await;
+            let n = guestnet::default_network_for_deploy(&mut tx.c(), &engine, &a, &z, &uuid).await;
             tx.commit().await.expect("commit");
             n
         }
     };
     // Advanced zone: created on first use, the same one afterwards.
     let first = default_for(zone.clone()).await.expect("created");
+    assert_eq!(first.uuid, "5eed0000-0000-4000-8000-000000000000");
     assert_eq!(first.name, "grace-network");
     assert_eq!(first.guest_type, "Isolated");
     assert_eq!(first.offering_name, ISOLATED_OFFERING);

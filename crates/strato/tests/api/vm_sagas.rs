@@ -31,6 +31,32 @@ async fn held(engine: &Engine) -> (i64, i64, i64, i64, i64) {
     )
 }
 
+/// The guest network side: (live NICs, implemented networks, source NAT addresses held,
+/// guest VLANs taken).
+async fn nets(engine: &Engine) -> (i64, i64, i64, i64) {
+    let mut db = engine.store.acquire().await.expect("db");
+    let mut c = db.c();
+    let mut one = async |q: &str| c.fetch_count(&Sql::new(q)).await.expect(q);
+    (
+        one("SELECT COUNT(*) FROM nic WHERE removed IS NULL").await,
+        one("SELECT COUNT(*) FROM network WHERE state = 'Implemented' AND removed IS NULL").await,
+        one("SELECT COUNT(*) FROM public_ip WHERE network_id IS NOT NULL").await,
+        one("SELECT COUNT(*) FROM guest_vnet").await,
+    )
+}
+
+/// `nics` live NICs, and each implemented network holding exactly one VLAN and one
+/// source NAT address (none leaked by a shut-down one).
+async fn assert_nets(engine: &Engine, nics: i64) {
+    let (live, implemented, ips, vnets) = nets(engine).await;
+    assert_eq!(live, nics, "NICs leaked or missing");
+    assert_eq!(
+        (ips, vnets),
+        (implemented, implemented),
+        "addresses or VLANs held by no implemented network"
+    );
+}
+
 async fn admin_ctx(engine: &Engine) -> Ctx {
     let user = engine
         .store
@@ -130,10 +156,16 @@ async fn deploy_unwinds_cleanly_from_every_step_and_is_idempotent() {
     let (vms, vols, mhz, ram, pool) = held(&engine).await;
     assert_eq!((vms, vols, mhz, ram), (1, 1, 500, 512 << 20));
     assert!(pool > 0);
+    // One NIC, on the account's default network created and implemented once.
+    assert_eq!(nets(&engine).await, (1, 1, 1, 1));
     remove_vm(&engine, id).await;
     assert_eq!(held(&engine).await, EMPTY);
+    assert_nets(&engine, 0).await;
 
-    let empty = async |e: &Engine| assert_eq!(held(e).await, EMPTY, "something leaked");
+    let empty = async |e: &Engine| {
+        assert_eq!(held(e).await, EMPTY, "something leaked");
+        assert_nets(e, 0).await;
+    };
     testing::action_failure_can_unwind::<DeployVm>(&exec, &engine, &params, empty).await;
     testing::action_failure_can_unwind_idempotently::<DeployVm>(&exec, &engine, &params, empty)
         .await;
@@ -142,9 +174,11 @@ async fn deploy_unwinds_cleanly_from_every_step_and_is_idempotent() {
             let id: i64 = outputs.lookup("create_records").expect("vm id");
             let (vms, _, mhz, ram, _) = held(e).await;
             assert_eq!((vms, mhz, ram), (1, 500, 512 << 20), "a recovered deploy");
+            assert_nets(e, 1).await;
             remove_vm(e, id).await;
         }
         assert_eq!(held(e).await, EMPTY, "something leaked");
+        assert_nets(e, 0).await;
     })
     .await;
     cloud.stop().await;
@@ -194,12 +228,16 @@ async fn start_and_stop_unwind_to_the_state_they_started_from() {
         assert_eq!(state(e).await, "Stopped");
         let (_, _, mhz, ram, _) = held(e).await;
         assert_eq!((mhz, ram), (0, 0), "capacity leaked");
+        // A stopped VM keeps its NIC and address, as in CloudStack.
+        assert_nets(e, 1).await;
     };
     testing::action_failure_can_unwind::<StartVm>(&exec, &engine, &start, stopped).await;
     testing::action_failure_can_unwind_idempotently::<StartVm>(&exec, &engine, &start, stopped)
         .await;
     testing::actions_succeed_idempotently::<StartVm>(&exec, &engine, start.clone()).await;
     assert_eq!(state(&engine).await, "Running");
+    // The start implemented the network the VM was deployed on stopped.
+    assert_eq!(nets(&engine).await, (1, 1, 1, 1));
     assert_eq!(held(&engine).await.3, 512 << 20, "started twice, held once");
 
     // Stop: every failure leaves it Running and still holding its capacity.

@@ -14,10 +14,12 @@ pub struct SimZone {
     pub offering: String,
 }
 
-/// A Simulator zone ready for deploys: hosts (one per capacity override), a cluster
+/// A Simulator zone ready for deploys: guest networking (VLANs 100-200, a public range
+/// for source NAT, guest CIDR 10.1.1.0/24), hosts (one per capacity override), a cluster
 /// pool, an image store with the built-in template ready, enabled.
 pub async fn sim_zone(admin: &Client, hosts: &[&str]) -> SimZone {
     let (zone, pod, cluster) = sim_cluster(admin).await;
+    crate::networks::guest_networking(admin, &zone).await;
     for (i, caps) in hosts.iter().enumerate() {
         admin
             .ok(

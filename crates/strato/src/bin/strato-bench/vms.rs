@@ -1,6 +1,7 @@
 //! `--scenario vms`: sustained deployVirtualMachine load against one server.
 //!
-//! 1. A fresh server; through signed API calls an Advanced zone with one Simulator
+//! 1. A fresh server; through signed API calls an Advanced zone (guest CIDR /16, a VLAN
+//!    physical network for guest traffic, a public range for source NAT) with one Simulator
 //!    cluster of big in-process simulated hosts (256 GiB, 128 cores; one host per 256
 //!    VMs), a huge NFS primary pool, an NFS image store; the zone is enabled and the
 //!    bench waits for the hosts to be Up and the built-in Simulator template to be ready.
@@ -26,7 +27,7 @@ use tokio::sync::mpsc;
 
 use crate::child::{self, Backend, ServerProc};
 use crate::report::Latency;
-use crate::{Opts, Signed, admin_keys, inner, progress};
+use crate::{Opts, Signed, admin_keys, inner, progress, str_field};
 
 /// VMs per simulated host the setup provides room for (a host fits 512 Small Instances
 /// by memory, 2048 by CPU).
@@ -465,6 +466,70 @@ async fn count(api: &Signed, command: &str, params: &[(&str, &str)]) -> Result<u
     Ok(v.get("count").and_then(Value::as_u64).unwrap_or(0))
 }
 
+/// Runs an async command to its end; its job result.
+async fn job(api: &Signed, command: &str, params: &[(&str, &str)]) -> Result<Value> {
+    let answer = inner(&api.call(command, params).await?)?;
+    let id = str_field(&answer, "jobid").with_context(|| format!("{command}: {answer}"))?;
+    let deadline = Instant::now() + SETUP_TIMEOUT;
+    loop {
+        let r = inner(&api.call("queryAsyncJobResult", &[("jobid", &id)]).await?)?;
+        match r["jobstatus"].as_i64() {
+            Some(1) => return Ok(r["jobresult"].clone()),
+            Some(2) => bail!("{command} failed: {r}"),
+            _ if Instant::now() > deadline => bail!("{command} unfinished after {SETUP_TIMEOUT:?}"),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// What the deploys' NICs need: a VLAN physical network carrying guest traffic (VLANs
+/// 100-200) and a public range for the source NAT address of the admin account's
+/// default network, which the first deploy creates in the zone's /16 guest CIDR.
+async fn guest_networking(api: &Signed, zone: &str) -> Result<()> {
+    let pn = job(
+        api,
+        "createPhysicalNetwork",
+        &[
+            ("zoneid", zone),
+            ("name", "Bench-pnet"),
+            ("isolationmethods", "VLAN"),
+        ],
+    )
+    .await?;
+    let pn = id_of(&pn["physicalnetwork"], "physical network")?;
+    for traffic in ["Guest", "Management", "Public"] {
+        job(
+            api,
+            "addTrafficType",
+            &[("physicalnetworkid", &pn), ("traffictype", traffic)],
+        )
+        .await?;
+    }
+    job(
+        api,
+        "updatePhysicalNetwork",
+        &[("id", &pn), ("state", "Enabled"), ("vlan", "100-200")],
+    )
+    .await?;
+    let range = inner(
+        &api.call(
+            "createVlanIpRange",
+            &[
+                ("zoneid", zone),
+                ("vlan", "50"),
+                ("gateway", "10.147.31.1"),
+                ("netmask", "255.255.255.0"),
+                ("startip", "10.147.31.100"),
+                ("endip", "10.147.31.200"),
+                ("forvirtualnetwork", "true"),
+            ],
+        )
+        .await?,
+    )?;
+    id_of(&range["vlan"], "public range")?;
+    Ok(())
+}
+
 async fn setup(api: &Signed, server: &ServerProc, log: &Path, hosts: usize) -> Result<Zone> {
     for name in [
         "cluster.cpu.allocated.capacity.disablethreshold",
@@ -487,6 +552,7 @@ async fn setup(api: &Signed, server: &ServerProc, log: &Path, hosts: usize) -> R
         .await?,
     )?;
     let zone = id_of(&zone["zone"], "zone")?;
+    guest_networking(api, &zone).await?;
     let pod = inner(
         &api.call(
             "createPod",
