@@ -208,11 +208,23 @@ async fn handle_connection(
     engine.agents.register(session_id, &accepted.session);
     let guids: Vec<String> = accepted.session.host_guids().map(str::to_string).collect();
     bring_up(engine, &accepted.session, &host_ids).await;
+    // A (re)connected agent's hosts may have lost guests while it was away.
+    if !in_process {
+        for (guid, id) in &ids {
+            crate::vm_sync::sync_host(engine, &accepted.session, guid, *id).await;
+        }
+    }
     let mut events = accepted.events;
     while let Some(event) = events.recv().await {
         match event {
             SessionEvent::HostEvent { host_guid, event } => {
                 tracing::info!(host = %host_guid, ?event, "host reported a change");
+                if let (false, Some(id)) = (in_process, ids.get(&host_guid)) {
+                    let (engine, session, id) = (engine.clone(), accepted.session.clone(), *id);
+                    tokio::spawn(async move {
+                        crate::vm_sync::sync_host(&engine, &session, &host_guid, id).await;
+                    });
+                }
             }
             SessionEvent::Disconnected(reason) => {
                 let ours = engine.agents.unregister(session_id, &guids);

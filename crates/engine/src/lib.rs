@@ -25,6 +25,7 @@ pub mod settings;
 pub mod signing;
 pub mod snapshots;
 pub mod views;
+pub mod vm_sync;
 pub mod vms;
 pub mod volumes;
 

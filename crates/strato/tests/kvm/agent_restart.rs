@@ -1,13 +1,14 @@
 //! The agent is only the messenger: killing it leaves the guests running, and a restarted
-//! agent brings its host back without touching them.
+//! agent brings its host back without touching them. What changed while it was away (a
+//! guest powered off) is synced when it returns.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{JOB, KvmCloud, domstate, kill, qemu_pid};
+use crate::harness::{JOB, KvmCloud, domstate, kill, qemu_pid, virsh};
 
 #[tokio::test]
-async fn killing_and_restarting_the_agent_leaves_guests_running() {
+async fn killing_and_restarting_the_agent_leaves_guests_running_and_syncs_what_changed() {
     let Some(mut cloud) = KvmCloud::start().await else {
         return;
     };
@@ -46,6 +47,11 @@ async fn killing_and_restarting_the_agent_leaves_guests_running() {
         assert_eq!(qemu_pid(instance), Some(*pid));
     }
 
+    // While no agent watches, the second guest is powered off behind the server's back.
+    let (gone_id, gone, _) = vms.pop().expect("two VMs");
+    virsh(&["destroy", &gone]);
+    assert_eq!(domstate(&gone), "shut off");
+
     // The same agent again (same state directory: the same host).
     let log = std::fs::OpenOptions::new()
         .append(true)
@@ -79,6 +85,20 @@ async fn killing_and_restarting_the_agent_leaves_guests_running() {
             .matches("STRATO-GUEST-UP")
             .count();
         assert_eq!(boots, 1, "{instance} booted again");
+    }
+
+    // The guest that went away is Stopped now, as it is on the host.
+    let deadline = Instant::now() + JOB;
+    loop {
+        let listed = cloud
+            .admin
+            .ok("listVirtualMachines", &[("id", &gone_id)])
+            .await;
+        if listed["virtualmachine"][0]["state"] == "Stopped" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not synced: {listed}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
     // The restarted agent drives the guests it found.
