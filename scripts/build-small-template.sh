@@ -67,6 +67,16 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>
 echo "STRATO-GUEST-UP \$(cut -d' ' -f1 /proc/uptime)s"
 # Order matters: virtio needs virtio_ring first, or vda/eth0 silently do not appear.
 for m in ${MODS[*]}; do insmod /mod/\$m.ko 2>/dev/null; done
+# The set of virtio disks, at boot and whenever it changes (hot-plug).
+(
+    prev=none
+    while true; do
+        disks=\$(cd /sys/block && for d in vd*; do [ -e "\$d" ] && printf '%s ' "\$d"; done)
+        [ "\$disks" != "\$prev" ] && echo "STRATO-GUEST-DISKS \${disks% }" > /dev/console
+        prev=\$disks
+        sleep 1
+    done
+) &
 hostname "\$(sed -n 's/.*strato.hostname=\([^ ]*\).*/\1/p' /proc/cmdline)"
 [ -n "\$(hostname)" ] || hostname strato-guest
 # -l: busybox acpid exits at once if it cannot open its log (/var/log/acpid.log).
@@ -78,15 +88,6 @@ if ip link show eth0 >/dev/null 2>&1; then
 fi
 setsid -c sh </dev/tty1 >/dev/tty1 2>&1 &
 setsid -c sh </dev/ttyS0 >/dev/ttyS0 2>&1 &
-(
-    prev=none
-    while true; do
-        disks=\$(cd /sys/block && for d in vd*; do [ -e "\$d" ] && printf '%s ' "\$d"; done)
-        [ "\$disks" != "\$prev" ] && echo "STRATO-GUEST-DISKS \${disks% }" > /dev/console
-        prev=\$disks
-        sleep 1
-    done
-) &
 while true; do sleep 3600; done
 EOF
 cat > initrd/bin/udhcpc.sh <<'EOF'

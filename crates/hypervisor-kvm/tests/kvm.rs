@@ -255,6 +255,14 @@ async fn boots_the_small_template_and_manages_its_life() {
         "{}",
         domblklist(&vm_name)
     );
+    // The guest sees it (the template reports its set of virtio disks).
+    assert!(
+        wait_for(&log, "STRATO-GUEST-DISKS vda vdb", Duration::from_secs(60))
+            .await
+            .is_some(),
+        "the guest never saw vdb: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
     // Deleting or snapshotting a volume a running VM holds is refused.
     let busy = driver
         .handle(
@@ -397,6 +405,26 @@ async fn boots_the_small_template_and_manages_its_life() {
         },
     )
     .await;
+    // ... and sees it go: a plain `vda` set after the last `vda vdb`.
+    let unplugged = |log: &str| {
+        log.rsplit_once("STRATO-GUEST-DISKS vda vdb")
+            .is_some_and(|(_, after)| {
+                after
+                    .lines()
+                    .any(|l| l.trim_end().ends_with("STRATO-GUEST-DISKS vda"))
+            })
+    };
+    let started = Instant::now();
+    while !unplugged(&std::fs::read_to_string(&log).unwrap_or_default())
+        && started.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        unplugged(&std::fs::read_to_string(&log).unwrap_or_default()),
+        "the guest never reported vdb gone: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
 
     // Reboot: the guest comes up a second time in the same QEMU (the log goes on).
     let started = Instant::now();

@@ -6,7 +6,7 @@
 use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
-use strato_agent_proto::{AgentError, NetworkSpec, NicSpec};
+use strato_agent_proto::{AgentError, Isolation, NetworkSpec, NicSpec};
 
 use crate::network;
 use crate::xml;
@@ -98,13 +98,18 @@ fn is_dns_name(s: &str) -> bool {
 
 impl RouterSpec {
     /// The router a network needs, from its `dhcp` section (newer servers) or from one of
-    /// its NICs' gateway and netmask. `None`: no gateway, an L2-only network.
+    /// its NICs' gateway and netmask. `None`: no gateway (an L2-only network), or an
+    /// untagged network: the zone's shared bridge, whose gateway is a router outside
+    /// this host (taking its address here would break the network).
     pub fn for_network(
         net: &NetworkSpec,
         nic: Option<&NicSpec>,
     ) -> Result<Option<Self>, AgentError> {
         let bridge = network::bridge_name(net);
         network::validate_ifname(&bridge)?;
+        if net.isolation == Isolation::Untagged {
+            return Ok(None);
+        }
         let (gateway, prefix, dns, domain) = if let Some(d) = &net.dhcp {
             let (_, prefix) = parse_cidr(&d.cidr)?;
             let dns = d
@@ -237,7 +242,7 @@ pub fn link_addrs(slot: u32) -> (Ipv4Addr, Ipv4Addr) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strato_agent_proto::{DhcpSpec, Isolation};
+    use strato_agent_proto::DhcpSpec;
 
     fn net(bridge: Option<&str>, dhcp: Option<DhcpSpec>) -> NetworkSpec {
         NetworkSpec {
@@ -287,6 +292,10 @@ mod tests {
         );
         let r = RouterSpec::for_network(&d, None)?.ok_or_else(|| bad("none".into()))?;
         assert_eq!((r.prefix, r.dns.len()), (16, 1));
+        // The zone's untagged bridge: its gateway lives outside the host.
+        let mut shared = d.clone();
+        shared.isolation = Isolation::Untagged;
+        assert_eq!(RouterSpec::for_network(&shared, None)?, None);
         // No gateway anywhere: an L2 network, no router.
         assert_eq!(
             RouterSpec::for_network(&net(None, None), Some(&nic(Some("10.1.1.5"), None, None)))?,
