@@ -642,6 +642,18 @@ fn all() -> Vec<Command> {
         ),
         cmd!(api::vm_ops::ATTACH_ISO, crate::vms::iso::attach_iso),
         cmd!(api::vm_ops::DETACH_ISO, crate::vms::iso::detach_iso),
+        cmd!(
+            api::vm_ops::SCALE_VIRTUAL_MACHINE,
+            crate::vms::scale::scale_virtual_machine
+        ),
+        cmd!(
+            api::vm_ops::RESTORE_VIRTUAL_MACHINE,
+            crate::vms::restore::restore_virtual_machine
+        ),
+        cmd!(
+            api::vm_ops::ASSIGN_VIRTUAL_MACHINE,
+            crate::vms::assign::assign_virtual_machine
+        ),
         cmd!(api::tags::CREATE_TAGS, h::tags::create_tags),
         cmd!(api::tags::DELETE_TAGS, h::tags::delete_tags),
         cmd!(api::tags::LIST_TAGS, h::tags::list_tags),

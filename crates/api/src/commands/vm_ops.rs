@@ -97,3 +97,57 @@ pub const DETACH_ISO: CommandSpec = command(
 )
 .asynchronous("VirtualMachine")
 .event("ISO.DETACH");
+
+pub const SCALE_VIRTUAL_MACHINE: CommandSpec = command(
+    "scaleVirtualMachine",
+    "Gives a VM another compute offering (a running VM only when dynamically scalable)",
+    Roles::ALL,
+    &[&[
+        VM_ID,
+        ParamSpec::new("serviceofferingid", Uuid, "The new compute offering")
+            .required()
+            .related("listServiceOfferings"),
+    ]],
+    SUCCESS,
+)
+.asynchronous("VirtualMachine")
+.event("VM.UPGRADE");
+
+pub const RESTORE_VIRTUAL_MACHINE: CommandSpec = command(
+    "restoreVirtualMachine",
+    "Gives a stopped VM a fresh root volume from its template or another one",
+    Roles::ALL,
+    &[&[
+        VIRTUAL_MACHINE_ID,
+        ParamSpec::new("templateid", Uuid, "Template of the new root volume")
+            .related("listTemplates"),
+        ParamSpec::new(
+            "rootdisksize",
+            Long,
+            "Root disk size in GB (at least the template's)",
+        ),
+    ]],
+    object("virtualmachine", VM_FIELDS),
+)
+.asynchronous("VirtualMachine")
+.legacy_response_name("restorevmresponse")
+.event("VM.RESTORE");
+
+pub const ASSIGN_VIRTUAL_MACHINE: CommandSpec = command(
+    "assignVirtualMachine",
+    "Gives a stopped VM and its volumes to another account",
+    Roles::ROOT_AND_DOMAIN_ADMIN,
+    &[&[
+        VIRTUAL_MACHINE_ID,
+        ParamSpec::new("account", String, "The new owner (with domainid)"),
+        ParamSpec::new("domainid", Uuid, "The new owner's domain").related("listDomains"),
+        ParamSpec::new(
+            "networkids",
+            List,
+            "The new owner's networks for the VM's NICs (required when it has NICs)",
+        )
+        .related("listNetworks"),
+    ]],
+    object("virtualmachine", VM_FIELDS),
+)
+.event("VM.MOVE");

@@ -15,10 +15,11 @@ use strato_common::ApiError;
 use strato_saga::definition::BoxFuture;
 use strato_saga::{Outputs, Saga, SagaCtx, Step, step};
 use strato_schema::Conn;
-use strato_schema::template::TemplateRow;
+use strato_schema::template::{TemplateRefRow, TemplateRow};
 use strato_schema::vm::VmRow;
 
 use super::{bad_state, host_ops, view, vm_by_named};
+use crate::caller::Caller;
 use crate::sagas::{self, EngineSaga};
 use crate::{Ctx, Engine, access};
 
@@ -155,14 +156,25 @@ pub async fn insert_at_start(engine: &Engine, v: &VmRow, host_guid: &str) -> Res
 
 /// Where the VM's zone holds a ready copy of the ISO.
 async fn ready_path(c: &mut Conn<'_>, iso_id: i64, v: &VmRow) -> Result<String, ApiError> {
-    c.template_refs(&[iso_id])
+    ready_copy(c, iso_id, v)
+        .await?
+        .install_path
+        .ok_or_else(|| ApiError::internal("the ready ISO copy has no path"))
+}
+
+/// The ready copy of a template or ISO in the VM's zone.
+pub async fn ready_copy(
+    c: &mut Conn<'_>,
+    template_id: i64,
+    v: &VmRow,
+) -> Result<TemplateRefRow, ApiError> {
+    c.template_refs(&[template_id])
         .await?
         .into_iter()
         .find(|r| r.zone_id == v.zone_id && r.is_ready())
-        .and_then(|r| r.install_path)
         .ok_or_else(|| {
             ApiError::param(format!(
-                "The ISO is not ready in zone {} (parameter id)",
+                "The template or ISO is not ready in zone {}",
                 v.zone_name
             ))
         })
@@ -203,6 +215,33 @@ async fn vm_for_iso(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<VmRow, A
     Ok(v)
 }
 
+/// Whether the VM's owner may use a template or ISO: public, featured, its own,
+/// shared with it, or the caller's to hand out.
+pub async fn check_launch(
+    c: &mut Conn<'_>,
+    caller: &Caller,
+    t: &TemplateRow,
+    v: &VmRow,
+) -> Result<(), ApiError> {
+    if t.is_public || t.featured || t.account_id == v.account_id {
+        return Ok(());
+    }
+    let shared = c.launch_permissions(t.id).await?.contains(&v.account_name);
+    let owner = c
+        .account_by_id(t.account_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("the image's owner is gone"))?;
+    if !shared && access::check_account(caller, &owner).is_err() {
+        return Err(ApiError::permission(format!(
+            "Account {} may not use {} {}",
+            v.account_name,
+            if t.is_iso() { "ISO" } else { "template" },
+            t.uuid
+        )));
+    }
+    Ok(())
+}
+
 /// The ISO `id`, if the VM's owner may use it (listIsos' rules: public, featured,
 /// its own, shared with it, or the caller's to hand out), and its copy in the zone.
 async fn usable_iso(
@@ -217,22 +256,7 @@ async fn usable_iso(
         .await?
         .filter(TemplateRow::is_iso)
         .ok_or_else(|| ApiError::not_found("id", id, "ISO"))?;
-    if !iso.is_public && !iso.featured && iso.account_id != v.account_id {
-        let shared = c
-            .launch_permissions(iso.id)
-            .await?
-            .contains(&v.account_name);
-        let iso_owner = c
-            .account_by_id(iso.account_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("the ISO's owner is gone"))?;
-        if !shared && access::check_account(&ctx.caller, &iso_owner).is_err() {
-            return Err(ApiError::permission(format!(
-                "Account {} may not use ISO {id}",
-                v.account_name
-            )));
-        }
-    }
+    check_launch(c, &ctx.caller, &iso, v).await?;
     let path = ready_path(c, iso.id, v).await?;
     Ok((iso, path))
 }

@@ -2,6 +2,7 @@
 //! run them, and the response objects.
 
 pub mod affinity;
+pub mod assign;
 pub mod deploy;
 pub mod destroy;
 pub mod host_ops;
@@ -14,6 +15,8 @@ pub mod offering;
 pub mod passwords;
 pub mod planner;
 pub mod power;
+pub mod restore;
+pub mod scale;
 pub mod view;
 
 use strato_api::params::Args;
@@ -35,6 +38,7 @@ pub fn register_sagas(s: &mut Sagas) -> Result<(), ApiError> {
     s.add::<migrate::MigrateVm>()?;
     s.add::<iso::AttachIso>()?;
     s.add::<iso::DetachIso>()?;
+    s.add::<restore::RestoreVm>()?;
     Ok(())
 }
 

@@ -103,6 +103,11 @@ async fn issue(
     Ok(password)
 }
 
+/// Drops the VM's stored password (its key pairs' owner changes).
+pub async fn forget(c: &mut Conn<'_>, vm_id: i64) -> Result<(), ApiError> {
+    Ok(c.delete_detail(RESOURCE, vm_id, DETAIL).await?)
+}
+
 /// RSA PKCS#1 v1.5 encryption with an `ssh-rsa` key, base64 (what CloudStack clients
 /// decrypt with the key pair's private key).
 fn encrypt(public_key: &str, password: &str) -> Option<String> {

@@ -32,6 +32,7 @@ mod templates;
 mod vm_affinity;
 mod vm_credentials;
 mod vm_isos;
+mod vm_lifecycle;
 mod vm_nics;
 mod vm_sagas;
 mod vms;
