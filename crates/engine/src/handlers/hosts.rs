@@ -410,8 +410,12 @@ pub async fn prepare_host_for_maintenance(ctx: Ctx, args: Args) -> Result<Reply,
     )
     .await?;
     let h = host_by_param(&mut ctx.engine.store.acquire().await?.c(), &args).await?;
-    // No VMs run yet (placement arrives with the compute issue), so nothing to move;
-    // tell a connected agent, then finish.
+    // The host is no longer Enabled, so placement skips it: move its VMs away, then tell
+    // a connected agent.
+    if let Err(e) = crate::vms::evacuate::evacuate(&ctx, h.id, &h.name).await {
+        set_resource_state(&ctx, &h, &["PrepareForMaintenance"], "ErrorInMaintenance").await?;
+        return Err(e);
+    }
     let told = if ctx.engine.agents.connected(&h.guid) {
         agents::call(
             &ctx.engine,

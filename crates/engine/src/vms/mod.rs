@@ -5,6 +5,7 @@ pub mod affinity;
 pub mod assign;
 pub mod deploy;
 pub mod destroy;
+pub mod evacuate;
 pub mod host_ops;
 pub mod iso;
 pub mod migrate;

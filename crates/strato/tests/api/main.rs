@@ -14,6 +14,7 @@ mod console;
 mod crash;
 mod envelopes;
 mod events;
+mod host_maintenance;
 mod hosts;
 mod identity;
 mod integration_port;
