@@ -31,6 +31,7 @@ mod snapshots;
 mod storage;
 mod templates;
 mod vm_affinity;
+mod vm_isolation;
 mod vm_credentials;
 mod vm_isos;
 mod vm_lifecycle;
