@@ -16,8 +16,8 @@ use common::{
     Cleanup, GuestShell, call, has_tool, prerequisites, require, run, template, wait_for,
 };
 use strato_agent_proto::{
-    AnswerData, Command, DiskKind, DiskSource, DiskSpec, ErrorKind, HypervisorDriver, Isolation,
-    NetworkSpec, NicSpec, PoolKind, PoolSpec, TemplateRef, VmSpec, VolumeRef,
+    AnswerData, Command, DhcpSpec, DiskKind, DiskSource, DiskSpec, ErrorKind, HypervisorDriver,
+    Isolation, NetworkSpec, NicSpec, PoolKind, PoolSpec, TemplateRef, VmSpec, VolumeRef,
 };
 use strato_hypervisor_kvm::{KvmConfig, KvmDriver};
 
@@ -231,22 +231,29 @@ async fn guests_get_their_addresses_reach_each_other_and_not_another_network() {
         roots.push(root_volume(&driver, &guid, &tpl, &format!("root-{x}")).await);
     }
     let mac = |i: u8| format!("52:54:00:{}:{}:{i:02x}", &sfx[0..2], &sfx[2..4]);
-    // A and B: one account's network; C: another account's, with the same subnet (guest
-    // subnets of different accounts overlap in CloudStack).
-    let a = vm_spec(
-        &names[0],
-        &mac(1),
-        "10.1.1.10",
-        vxlan(vni_a, &underlay),
-        &roots[0],
+    // A and B: one account's network, described whole (`dhcp`: as the server sends it;
+    // set up first, as SetupNetwork); C: another account's, with the same subnet (guest
+    // subnets of different accounts overlap in CloudStack), known only from its NIC.
+    let mut net_a = vxlan(vni_a, &underlay);
+    net_a.dhcp = Some(DhcpSpec {
+        network_uuid: format!("net-{sfx}"),
+        cidr: "10.1.1.0/24".into(),
+        gateway: "10.1.1.1".into(),
+        dns: vec![],
+        domain: Some("net-a.internal".into()),
+    });
+    let setup = Instant::now();
+    call(&driver, &guid, Command::SetupNetwork(net_a.clone())).await;
+    let empty = driver
+        .router(&bridge_a)
+        .expect("SetupNetwork made the router");
+    eprintln!(
+        "SetupNetwork (bridge, VXLAN, router, dnsmasq) took {:.0} ms",
+        setup.elapsed().as_secs_f64() * 1000.0
     );
-    let b = vm_spec(
-        &names[1],
-        &mac(2),
-        "10.1.1.11",
-        vxlan(vni_a, &underlay),
-        &roots[1],
-    );
+    assert!(empty.leases.is_empty() && empty.dnsmasq_pid.is_some());
+    let a = vm_spec(&names[0], &mac(1), "10.1.1.10", net_a.clone(), &roots[0]);
+    let b = vm_spec(&names[1], &mac(2), "10.1.1.11", net_a.clone(), &roots[1]);
     let c = vm_spec(
         &names[2],
         &mac(3),
@@ -278,6 +285,13 @@ async fn guests_get_their_addresses_reach_each_other_and_not_another_network() {
     assert_eq!(router_a.netns, format!("strato-r-{bridge_a}"));
     assert_eq!(router_a.leases.len(), 2);
     let pid_a = router_a.dnsmasq_pid.expect("dnsmasq runs for network A");
+    let rss = std::fs::read_to_string(format!("/proc/{pid_a}/status")).unwrap_or_default();
+    eprintln!(
+        "router dnsmasq {}",
+        rss.lines()
+            .find(|l| l.starts_with("VmRSS"))
+            .unwrap_or("VmRSS ?")
+    );
     assert!(
         driver
             .router(&bridge_b)
@@ -295,7 +309,7 @@ async fn guests_get_their_addresses_reach_each_other_and_not_another_network() {
     assert_eq!(c_to_gw, Some(0), "C pings its own router");
     // The router answers DNS with the guests' names.
     let lookup = format!(
-        "nslookup {} 10.1.1.1 | grep -q 'Address.*10\\.1\\.1\\.11$'",
+        "nslookup {}.net-a.internal 10.1.1.1 | grep -q 'Address.*10\\.1\\.1\\.11$'",
         names[1]
     );
     let (dns, c_to_a) = tokio::join!(sa.run(lookup, t), sc.run(ping("10.1.1.10"), t));

@@ -119,8 +119,13 @@ pub async fn remove(bridge: &str, slot: u32) -> Result<(), AgentError> {
     }
     let (g, p) = host_ifs(slot);
     for dev in [g, p] {
-        if exists(&dev) {
-            ip(&["link", "del", &dev]).await?;
+        // The kernel deletes the namespace's veth peers in the background: a host end
+        // seen a moment ago may be gone by the time we delete it.
+        if exists(&dev)
+            && let Err(e) = ip(&["link", "del", &dev]).await
+            && exists(&dev)
+        {
+            return Err(e);
         }
     }
     Ok(())
