@@ -9,7 +9,7 @@ use strato_common::ApiError;
 use strato_schema::Conn;
 use strato_schema::nic::NicRow;
 
-use crate::{Ctx, access, guestnet, paging};
+use crate::{Ctx, guestnet, paging};
 
 /// The `nic` objects of these VMs, by VM id.
 pub async fn objs_of_vms(
@@ -39,16 +39,7 @@ pub async fn list_nics(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let page = paging::page(&args, &ctx.engine.settings)?;
     let mut db = ctx.engine.store.acquire().await?;
     let mut c = db.c();
-    let id = args.required_str("virtualmachineid")?;
-    let vm = c
-        .vm_by_uuid(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("virtualmachineid", id, "virtual machine"))?;
-    let owner = c
-        .account_by_id(vm.account_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("the VM's owner is gone"))?;
-    access::check_account(&ctx.caller, &owner)?;
+    let vm = super::vm_by_named(&mut c, &ctx.caller, &args, "virtualmachineid").await?;
     let nic_id = args.uuid("nicid");
     let network_id = args.uuid("networkid");
     let shown = args.bool("fordisplay").unwrap_or(true);

@@ -201,7 +201,8 @@ async fn kill_9_at_every_step_of_a_deploy_leaves_running_or_nothing() {
             &[("name", "cluster.heartbeat.threshold"), ("value", "2000")],
         )
         .await;
-    let z = crate::vms::sim_zone(&admin, &[""]).await;
+    // 32 GiB: room for a VM from every round (each step, before and after).
+    let z = crate::vms::sim_zone(&admin, &["memory=34359738368"]).await;
     for step in DEPLOY_STEPS {
         for when in ["before", "after"] {
             let point = format!("deploy-vm:{when}:{step}");

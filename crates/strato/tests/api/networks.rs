@@ -67,7 +67,8 @@ fn count(list: &Value) -> u64 {
     list["count"].as_u64().unwrap_or(0)
 }
 
-async fn create_zone(admin: &Client, name: &str) -> String {
+/// An Advanced zone with guest CIDR 10.1.1.0/24, disabled.
+pub async fn create_zone(admin: &Client, name: &str) -> String {
     id(&admin
         .ok(
             "createZone",

@@ -109,10 +109,12 @@ async fn quickstart_prints_keys_and_builds_a_ready_zone() {
             ],
         )
         .await;
-    assert_eq!(
-        job["jobresult"]["virtualmachine"]["state"], "Running",
-        "{job}"
-    );
+    let vm = &job["jobresult"]["virtualmachine"];
+    assert_eq!(vm["state"], "Running", "{job}");
+    // Guest networking works there: the admin's default network gave the VM an address.
+    let address = vm["nic"][0]["ipaddress"].as_str().unwrap_or_default();
+    assert!(address.starts_with("10.1.1."), "{job}");
+    assert_eq!(vm["nic"][0]["type"], "Isolated", "{job}");
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -317,18 +317,7 @@ async fn requested_addresses_are_honoured_and_bad_ones_refused_writing_nothing()
 
     // Refusals, each before anything is written.
     let foreign = s(&create_network(&stranger, &z, "theirs", &isolated).await["id"]);
-    let other_zone = s(&admin
-        .ok(
-            "createZone",
-            &[
-                ("name", "elsewhere"),
-                ("networktype", "Advanced"),
-                ("dns1", "10.147.28.6"),
-                ("internaldns1", "10.147.28.6"),
-                ("guestcidraddress", "10.2.2.0/24"),
-            ],
-        )
-        .await["zone"]["id"]);
+    let other_zone = crate::networks::create_zone(&admin, "elsewhere").await;
     crate::networks::guest_networking(&admin, &other_zone).await;
     let far_net = s(&admin
         .ok(
@@ -350,7 +339,53 @@ async fn requested_addresses_are_honoured_and_bad_ones_refused_writing_nothing()
         ("templateid", z.template.as_str()),
         ("serviceofferingid", z.offering.as_str()),
     ];
-    let refused = async |extra: &[(&str, &str)], code: i64, names: &str| {
+    let twice = format!("{net},{net}");
+    let missing = "0f0e0d0c-0000-4000-8000-000000000002";
+    let taken_in_map = [
+        ("iptonetworklist[0].networkid", net.as_str()),
+        ("iptonetworklist[0].ip", "10.1.1.70"),
+    ];
+    let cases: [(&[(&str, &str)], i64, &str); 11] = [
+        (
+            &[("networkids", &net), ("ipaddress", "10.1.1.50")],
+            431,
+            "ipaddress",
+        ),
+        (
+            &[("networkids", &net), ("ipaddress", "10.1.2.5")],
+            431,
+            "ipaddress",
+        ),
+        (
+            &[("networkids", &net), ("ipaddress", "10.1.1.1")],
+            431,
+            "ipaddress",
+        ),
+        (
+            &[("networkids", &net), ("ipaddress", "not-an-ip")],
+            431,
+            "ipaddress",
+        ),
+        (&[("networkids", &foreign)], 531, "network"),
+        (&[("networkids", &far_net)], 431, "networkids"),
+        (&[("networkids", missing)], 431, "networkids"),
+        (&[("networkids", &twice)], 431, "networkids"),
+        (
+            &[("networkids", &net), ("iptonetworklist[0].networkid", &net)],
+            431,
+            "iptonetworklist",
+        ),
+        (&taken_in_map, 431, "ipaddress"),
+        (
+            &[
+                ("iptonetworklist[0].networkid", &net),
+                ("ipaddress", "10.1.1.90"),
+            ],
+            431,
+            "ipaddress",
+        ),
+    ];
+    for (extra, code, names) in cases {
         let mut p = base.to_vec();
         p.extend_from_slice(extra);
         refusal(
@@ -358,60 +393,7 @@ async fn requested_addresses_are_honoured_and_bad_ones_refused_writing_nothing()
             code,
             names,
         );
-    };
-    refused(
-        &[("networkids", &net), ("ipaddress", "10.1.1.50")],
-        431,
-        "ipaddress",
-    )
-    .await;
-    refused(
-        &[("networkids", &net), ("ipaddress", "10.1.2.5")],
-        431,
-        "ipaddress",
-    )
-    .await;
-    refused(
-        &[("networkids", &net), ("ipaddress", "10.1.1.1")],
-        431,
-        "ipaddress",
-    )
-    .await;
-    refused(
-        &[("networkids", &net), ("ipaddress", "not-an-ip")],
-        431,
-        "ipaddress",
-    )
-    .await;
-    refused(&[("networkids", &foreign)], 531, "network").await;
-    refused(&[("networkids", &far_net)], 431, "networkids").await;
-    refused(
-        &[("networkids", "0f0e0d0c-0000-4000-8000-000000000002")],
-        431,
-        "networkids",
-    )
-    .await;
-    refused(
-        &[("networkids", &format!("{net},{net}"))],
-        431,
-        "networkids",
-    )
-    .await;
-    refused(
-        &[("networkids", &net), ("iptonetworklist[0].networkid", &net)],
-        431,
-        "iptonetworklist",
-    )
-    .await;
-    refused(
-        &[
-            ("iptonetworklist[0].networkid", &net),
-            ("iptonetworklist[0].ip", "10.1.1.70"),
-        ],
-        431,
-        "ipaddress",
-    )
-    .await;
+    }
     assert_eq!(
         user.ok("listVirtualMachines", &[]).await["count"],
         vms_before
@@ -423,12 +405,13 @@ async fn requested_addresses_are_honoured_and_bad_ones_refused_writing_nothing()
     // An L2 network: a NIC without an address, and no address may be asked for.
     let l2 =
         s(&create_network(&user, &z, "flat", &offering(&admin, L2_OFFERING).await).await["id"]);
-    refused(
-        &[("networkids", &l2), ("ipaddress", "10.1.1.80")],
+    let mut p = base.to_vec();
+    p.extend_from_slice(&[("networkids", &l2), ("ipaddress", "10.1.1.80")]);
+    refusal(
+        &user.wait_job("deployVirtualMachine", &p).await,
         431,
         "ipaddress",
-    )
-    .await;
+    );
     let plain = vm_of(&deploy(&user, &z, &[("networkids", &l2)]).await);
     assert_eq!(plain["nic"][0]["type"], "L2");
     assert!(plain["nic"][0].get("ipaddress").is_none(), "{plain}");
