@@ -163,10 +163,9 @@ impl KvmDriver {
             }
         }
         // Routers made before a restart: found again, repaired where needed.
-        match inner.routers.recover().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(routers = n, "guest network routers found"),
-            Err(e) => tracing::warn!("cannot restore the guest network routers: {e}"),
+        let routers = inner.routers.recover().await;
+        if routers > 0 {
+            tracing::info!(routers, "guest network routers found");
         }
         tokio::spawn(poll(Arc::downgrade(&inner)));
         Ok(Self { inner })

@@ -364,6 +364,23 @@ async fn guests_get_their_addresses_reach_each_other_and_not_another_network() {
     );
     assert_eq!(nft.matches("masquerade").count(), 1, "{nft}");
 
+    // A dnsmasq that died while the agent was down is started again by the next agent.
+    drop(driver);
+    run("kill", &[&pid_a.to_string()]);
+    let started = Instant::now();
+    while dnsmasq_count(&conf) > 0 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let driver = KvmDriver::new(cfg.clone())
+        .await
+        .expect("driver after dnsmasq died");
+    let revived = driver.router(&bridge_a).expect("router");
+    assert!(
+        revived.dnsmasq_pid.is_some_and(|p| p != pid_a),
+        "{revived:?}"
+    );
+    assert_eq!(dnsmasq_count(&conf), 1);
+
     // Destroying A keeps the router for B (without A's lease); destroying B removes it.
     call(
         &driver,

@@ -206,14 +206,19 @@ impl Routers {
     }
 
     /// At agent start: every known router is checked and repaired (a dnsmasq that died
-    /// while the agent was down is started again). Returns how many there are.
-    pub async fn recover(&self) -> Result<usize, AgentError> {
+    /// while the agent was down is started again). One that cannot be (its bridge went
+    /// with a host reboot) is logged and left for its VMs' next `StartVm`. Returns how
+    /// many routers are up.
+    pub async fn recover(&self) -> usize {
         let _g = self.lock.lock().await;
-        let states = self.load_all();
-        for s in &states {
-            self.bring_up(s, Some(s)).await?;
+        let mut up = 0;
+        for s in self.load_all() {
+            match self.bring_up(&s, Some(&s)).await {
+                Ok(()) => up += 1,
+                Err(e) => tracing::warn!(netns = %s.spec.netns(), "cannot restore the router: {e}"),
+            }
         }
-        Ok(states.len())
+        up
     }
 
     async fn drop_leases(
