@@ -61,6 +61,12 @@ const VIRTUAL_MACHINE_ID: ParamSpec = ParamSpec::new("virtualmachineid", Uuid, "
     .required()
     .related("listVirtualMachines");
 
+const FORCED: ParamSpec = ParamSpec::new(
+    "forced",
+    Boolean,
+    "Accepted for compatibility (VMware only)",
+);
+
 pub const ATTACH_ISO: CommandSpec = command(
     "attachIso",
     "Inserts an ISO into a VM's CD-ROM (one at a time)",
@@ -70,11 +76,7 @@ pub const ATTACH_ISO: CommandSpec = command(
             .required()
             .related("listIsos"),
         VIRTUAL_MACHINE_ID,
-        ParamSpec::new(
-            "forced",
-            Boolean,
-            "Accepted for compatibility (VMware only)",
-        ),
+        FORCED,
     ]],
     object("virtualmachine", VM_FIELDS),
 )
@@ -85,14 +87,7 @@ pub const DETACH_ISO: CommandSpec = command(
     "detachIso",
     "Ejects the ISO from a VM's CD-ROM",
     Roles::ALL,
-    &[&[
-        VIRTUAL_MACHINE_ID,
-        ParamSpec::new(
-            "forced",
-            Boolean,
-            "Accepted for compatibility (VMware only)",
-        ),
-    ]],
+    &[&[VIRTUAL_MACHINE_ID, FORCED]],
     object("virtualmachine", VM_FIELDS),
 )
 .asynchronous("VirtualMachine")
@@ -108,7 +103,15 @@ pub const SCALE_VIRTUAL_MACHINE: CommandSpec = command(
             .required()
             .related("listServiceOfferings"),
     ]],
-    SUCCESS,
+    // CloudStack's listApis declares success/displaytext; its job result is the VM
+    // object, which is what this answers.
+    object(
+        "virtualmachine",
+        &[
+            field("success", "boolean", "true if the VM was scaled"),
+            field("displaytext", "string", "any text"),
+        ],
+    ),
 )
 .asynchronous("VirtualMachine")
 .event("VM.UPGRADE");

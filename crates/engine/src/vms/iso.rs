@@ -79,14 +79,7 @@ impl EngineSaga for DetachIso {
 }
 
 async fn vm(engine: &Engine, id: i64) -> Result<VmRow, ApiError> {
-    engine
-        .store
-        .acquire()
-        .await?
-        .c()
-        .vm_by_id(id)
-        .await?
-        .ok_or_else(|| ApiError::internal("the VM record is gone"))
+    super::vm_record(&mut engine.store.acquire().await?.c(), id).await
 }
 
 /// Takes the VM's empty ISO slot (a replay that took it already succeeds).

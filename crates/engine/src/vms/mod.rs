@@ -72,6 +72,13 @@ pub async fn vm_by_named(
     Ok(vm)
 }
 
+/// A VM a saga or command already holds by id (gone only if removed meanwhile).
+pub async fn vm_record(c: &mut Conn<'_>, id: i64) -> Result<VmRow, ApiError> {
+    c.vm_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::internal("the VM record is gone"))
+}
+
 /// CloudStack's answer to an operation the VM's state does not allow.
 pub fn bad_state(vm: &VmRow, what: &str) -> ApiError {
     ApiError::param(format!(

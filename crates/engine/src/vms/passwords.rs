@@ -126,10 +126,7 @@ pub async fn with_new_password(engine: &Engine, id: i64, reply: Reply) -> Result
     };
     let mut db = engine.store.acquire().await?;
     let mut c = db.c();
-    let vm = c
-        .vm_by_id(id)
-        .await?
-        .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
+    let vm = super::vm_record(&mut c, id).await?;
     if !vm.password_enabled {
         return Ok(Reply::Object(obj));
     }

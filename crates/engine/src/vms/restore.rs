@@ -63,10 +63,7 @@ async fn record_new_root(ctx: &SagaCtx<RestoreVm>) -> Result<i64, ApiError> {
     if let Some(v) = c.volume_by_uuid(&uuid).await? {
         return Ok(v.id);
     }
-    let vm = c
-        .vm_by_id(p.vm_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
+    let vm = super::vm_record(&mut c, p.vm_id).await?;
     let id = c
         .insert_volume(
             &NewVolume {
@@ -118,10 +115,7 @@ async fn swap_root(ctx: &SagaCtx<RestoreVm>) -> Result<i64, ApiError> {
     }
     // The same state (a no-op update) only if the VM is still stopped.
     if !c.set_vm_state(p.vm_id, &["Stopped"], "Stopped").await? {
-        let vm = c
-            .vm_by_id(p.vm_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
+        let vm = super::vm_record(&mut c, p.vm_id).await?;
         return Err(bad_state(&vm, "restore (stop it first)"));
     }
     c.swap_root_volume(p.vm_id, p.old_root_id, new_root).await?;

@@ -9,7 +9,7 @@ use strato_api::response::Reply;
 use strato_common::ApiError;
 
 use super::offering::{Size, change_stopped, new_offering};
-use super::{bad_state, vm_by_param};
+use super::{bad_state, view, vm_by_param};
 use crate::Ctx;
 
 pub async fn scale_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
@@ -20,7 +20,8 @@ pub async fn scale_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiErr
     match vm.state.as_str() {
         "Stopped" => {
             change_stopped(&mut c, &vm, &so, &size).await?;
-            Ok(Reply::success())
+            drop(db);
+            view::vm_reply(&ctx.engine, vm.id).await
         }
         "Running" => {
             if !ctx.engine.settings.bool("enable.dynamic.scale.vm") {

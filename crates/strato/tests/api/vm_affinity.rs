@@ -54,6 +54,32 @@ async fn memory_allocated(admin: &Client) -> i64 {
         .sum()
 }
 
+/// Waits for every job: how many succeeded, and how many failed, all with `code`.
+pub async fn outcomes(client: &Client, jobs: Vec<String>, code: i64) -> (usize, usize) {
+    let (mut ok, mut failed) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for job in jobs {
+        loop {
+            let r = client.ok("queryAsyncJobResult", &[("jobid", &job)]).await;
+            match r["jobstatus"].as_i64() {
+                Some(1) => {
+                    ok += 1;
+                    break;
+                }
+                Some(2) => {
+                    assert_eq!(r["jobresult"]["errorcode"], code, "{r}");
+                    failed += 1;
+                    break;
+                }
+                _ => {}
+            }
+            assert!(Instant::now() < deadline, "jobs did not finish");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    (ok, failed)
+}
+
 async fn deploy_in(user: &Client, z: &SimZone, group: &str) -> Value {
     deploy(user, z, &[("affinitygroupids", group)]).await
 }
@@ -117,27 +143,7 @@ async fn twenty_concurrent_deploys_in_one_anti_affinity_group_fill_exactly_four_
             .await;
         jobs.push(r["jobid"].as_str().expect("jobid").to_string());
     }
-    let (mut ok, mut no_room) = (0, 0);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    for job in jobs {
-        loop {
-            let r = user.ok("queryAsyncJobResult", &[("jobid", &job)]).await;
-            match r["jobstatus"].as_i64() {
-                Some(1) => {
-                    ok += 1;
-                    break;
-                }
-                Some(2) => {
-                    assert_eq!(r["jobresult"]["errorcode"], 533, "{r}");
-                    no_room += 1;
-                    break;
-                }
-                _ => {}
-            }
-            assert!(Instant::now() < deadline, "deploys did not finish");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
+    let (ok, no_room) = outcomes(&user, jobs, 533).await;
     assert_eq!((ok, no_room), (4, 16));
     let placed = hosts_of(&admin).await;
     assert_eq!(placed.len(), 4, "{placed:?}");

@@ -317,28 +317,7 @@ async fn concurrent_deploys_never_overcommit_a_cluster() {
             .await;
         jobs.push(r["jobid"].as_str().expect("jobid").to_string());
     }
-    let mut ok = 0;
-    let mut no_room = 0;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    for job in jobs {
-        loop {
-            let r = admin.ok("queryAsyncJobResult", &[("jobid", &job)]).await;
-            match r["jobstatus"].as_i64() {
-                Some(1) => {
-                    ok += 1;
-                    break;
-                }
-                Some(2) => {
-                    assert_eq!(r["jobresult"]["errorcode"], 533, "{r}");
-                    no_room += 1;
-                    break;
-                }
-                _ => {}
-            }
-            assert!(Instant::now() < deadline, "deploys did not finish");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
+    let (ok, no_room) = crate::vm_affinity::outcomes(&admin, jobs, 533).await;
     assert_eq!((ok, no_room), (50, 50));
     let running = admin
         .ok(
@@ -475,27 +454,7 @@ async fn concurrent_deploys_never_pass_an_account_limit() {
             .await;
         jobs.push(r["jobid"].as_str().expect("jobid").to_string());
     }
-    let (mut ok, mut refused) = (0, 0);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    for job in jobs {
-        loop {
-            let r = user.ok("queryAsyncJobResult", &[("jobid", &job)]).await;
-            match r["jobstatus"].as_i64() {
-                Some(1) => {
-                    ok += 1;
-                    break;
-                }
-                Some(2) => {
-                    assert_eq!(r["jobresult"]["errorcode"], 535, "{r}");
-                    refused += 1;
-                    break;
-                }
-                _ => {}
-            }
-            assert!(Instant::now() < deadline, "deploys did not finish");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
+    let (ok, refused) = crate::vm_affinity::outcomes(&user, jobs, 535).await;
     assert_eq!((ok, refused), (10, 90));
     let limits = user
         .ok("listResourceLimits", &[("resourcetype", "0")])
