@@ -14,14 +14,16 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Cleanup, call, has_tool, prerequisites, require, run, template, wait_for};
-use strato_agent_proto::{
-    AnswerData, Command, DiskKind, DiskSource, DiskSpec, ErrorKind, HostEvent, HypervisorDriver,
-    IsoRef, Isolation, NetworkSpec, NicSpec, PoolKind, PoolSpec, PowerState, TemplateRef, VmSpec,
-    VolumeRef,
+use common::{
+    Cleanup, call, clone_template, has_tool, mount_pool, prerequisites, require, run, scratch,
+    small_vm, template, test_config, wait_for,
 };
+use strato_agent_proto::{
+    AnswerData, Command, ErrorKind, HostEvent, HypervisorDriver, IsoRef, Isolation, NetworkSpec,
+    NicSpec, PowerState, VolumeRef,
+};
+use strato_hypervisor_kvm::KvmDriver;
 use strato_hypervisor_kvm::accel::{self, Accel, AccelChoice, PROBE_MARKER};
-use strato_hypervisor_kvm::{KvmConfig, KvmDriver};
 
 fn domblklist(name: &str) -> String {
     run("virsh", &["-q", "-c", "qemu:///system", "domblklist", name])
@@ -32,9 +34,8 @@ async fn boots_the_small_template_and_manages_its_life() {
     if !prerequisites() {
         return;
     }
-    let tpl = template();
-    let work = tempfile::tempdir().expect("tempdir");
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    let (tpl, work, suffix) = scratch();
+    let suffix = suffix.as_str();
     let vm_name = format!("strato-test-{suffix}");
     let bridge = format!("stt{suffix}");
     let _cleanup = Cleanup {
@@ -43,16 +44,7 @@ async fn boots_the_small_template_and_manages_its_life() {
         netns: vec![],
     };
     let guid = format!("kvm-test-{suffix}");
-    let mut config = KvmConfig::new(&guid);
-    config.state_dir = work.path().join("state");
-    config.local_storage_dir = work.path().to_path_buf();
-    config.image_roots = vec![
-        tpl.parent().expect("template dir").to_path_buf(),
-        work.path().join("iso"),
-    ];
-    config.vnc_listen = "127.0.0.1".into();
-    config.poll_interval = Duration::from_millis(300);
-    config.stop_timeout = Duration::from_secs(30);
+    let config = test_config(&guid, work.path(), &tpl);
     let driver = KvmDriver::new(config).await.expect("driver");
     eprintln!(
         "accelerator: {} ({})",
@@ -71,18 +63,7 @@ async fn boots_the_small_template_and_manages_its_life() {
 
     // Storage: a pool, a root clone of the template, a data volume.
     let pool_dir = work.path().join("pool");
-    call(
-        &driver,
-        &guid,
-        Command::ModifyStoragePool(PoolSpec {
-            uuid: "pool-1".into(),
-            kind: PoolKind::Filesystem,
-            host: None,
-            path: pool_dir.display().to_string(),
-            capacity_bytes: None,
-        }),
-    )
-    .await;
+    mount_pool(&driver, &guid, "pool-1", &pool_dir).await;
     let root = VolumeRef {
         pool_uuid: "pool-1".into(),
         volume_uuid: format!("root-{suffix}"),
@@ -91,23 +72,7 @@ async fn boots_the_small_template_and_manages_its_life() {
         pool_uuid: "pool-1".into(),
         volume_uuid: format!("data-{suffix}"),
     };
-    call(
-        &driver,
-        &guid,
-        Command::CreateVolume {
-            pool_uuid: root.pool_uuid.clone(),
-            volume_uuid: root.volume_uuid.clone(),
-            size_bytes: 1 << 30,
-            template: Some(TemplateRef {
-                uuid: "small".into(),
-                url: Some(tpl.display().to_string()),
-                size_bytes: 32 << 20,
-                format: Some("QCOW2".into()),
-            }),
-            provisioning: None,
-        },
-    )
-    .await;
+    clone_template(&driver, &guid, &root, &tpl, 1 << 30).await;
     call(
         &driver,
         &guid,
@@ -122,14 +87,10 @@ async fn boots_the_small_template_and_manages_its_life() {
     .await;
 
     // Start: marker on the serial console.
-    let spec = VmSpec {
-        name: vm_name.clone(),
-        uuid: uuid::Uuid::new_v4().to_string(),
-        cpus: 1,
-        cpu_speed_mhz: 1000,
-        memory_bytes: 128 << 20,
-        os_type: None,
-        nics: vec![NicSpec {
+    let mut spec = small_vm(
+        &vm_name,
+        &root,
+        NicSpec {
             device_id: 0,
             mac: "52:54:00:5a:00:01".into(),
             ip: None,
@@ -143,16 +104,9 @@ async fn boots_the_small_template_and_manages_its_life() {
                 dhcp: None,
             },
             default: true,
-        }],
-        volumes: vec![DiskSpec {
-            device_id: 0,
-            kind: DiskKind::Root,
-            source: DiskSource::Volume(root.clone()),
-        }],
-        boot: vec![],
-        vnc_password: Some("s3cr3tpw".into()),
-        details: Default::default(),
-    };
+        },
+    );
+    spec.vnc_password = Some("s3cr3tpw".into());
     let log = driver.console_log(&vm_name);
     let started = Instant::now();
     let AnswerData::Vm(vm) = call(&driver, &guid, Command::StartVm(spec.clone())).await else {

@@ -13,13 +13,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{
-    Cleanup, GuestShell, call, has_tool, prerequisites, require, run, template, wait_for,
+    Cleanup, GuestShell, call, clone_template, has_tool, mount_pool, prerequisites, require, run,
+    scratch, small_vm, test_config, wait_for,
 };
 use strato_agent_proto::{
-    AnswerData, Command, DhcpSpec, DiskKind, DiskSource, DiskSpec, ErrorKind, HypervisorDriver,
-    Isolation, NetworkSpec, NicSpec, PoolKind, PoolSpec, TemplateRef, VmSpec, VolumeRef,
+    AnswerData, Command, DhcpSpec, ErrorKind, HypervisorDriver, Isolation, NetworkSpec, NicSpec,
+    VmSpec, VolumeRef,
 };
-use strato_hypervisor_kvm::{KvmConfig, KvmDriver};
+use strato_hypervisor_kvm::KvmDriver;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 /// The "outside" the guests reach through their router (a namespace on the host side).
@@ -27,17 +28,6 @@ const OUTSIDE: &str = "198.51.100.2";
 
 fn tools() -> bool {
     prerequisites() && require("dnsmasq and nft", has_tool("dnsmasq") && has_tool("nft"))
-}
-
-fn config(guid: &str, work: &Path, tpl: &Path) -> KvmConfig {
-    let mut c = KvmConfig::new(guid);
-    c.state_dir = work.join("state");
-    c.local_storage_dir = work.to_path_buf();
-    c.image_roots = vec![tpl.parent().expect("template dir").to_path_buf()];
-    c.vnc_listen = "127.0.0.1".into();
-    c.poll_interval = Duration::from_millis(500);
-    c.stop_timeout = Duration::from_secs(10);
-    c
 }
 
 /// A VXLAN network whose VXLAN device sits on `underlay` (a bridge of the test with no
@@ -53,46 +43,16 @@ fn vxlan(vni: u32, underlay: &str) -> NetworkSpec {
 }
 
 fn vm_spec(name: &str, mac: &str, ip: &str, network: NetworkSpec, root: &VolumeRef) -> VmSpec {
-    VmSpec {
-        name: name.into(),
-        uuid: uuid::Uuid::new_v4().to_string(),
-        cpus: 1,
-        cpu_speed_mhz: 1000,
-        memory_bytes: 128 << 20,
-        os_type: None,
-        nics: vec![NicSpec {
-            device_id: 0,
-            mac: mac.into(),
-            ip: Some(ip.into()),
-            netmask: Some("255.255.255.0".into()),
-            gateway: Some("10.1.1.1".into()),
-            network,
-            default: true,
-        }],
-        volumes: vec![DiskSpec {
-            device_id: 0,
-            kind: DiskKind::Root,
-            source: DiskSource::Volume(root.clone()),
-        }],
-        boot: vec![],
-        vnc_password: None,
-        details: Default::default(),
-    }
-}
-
-async fn mount_pool(driver: &KvmDriver, guid: &str, work: &Path) {
-    call(
-        driver,
-        guid,
-        Command::ModifyStoragePool(PoolSpec {
-            uuid: "pool-net".into(),
-            kind: PoolKind::Filesystem,
-            host: None,
-            path: work.join("pool").display().to_string(),
-            capacity_bytes: None,
-        }),
-    )
-    .await;
+    let nic = NicSpec {
+        device_id: 0,
+        mac: mac.into(),
+        ip: Some(ip.into()),
+        netmask: Some("255.255.255.0".into()),
+        gateway: Some("10.1.1.1".into()),
+        network,
+        default: true,
+    };
+    small_vm(name, root, nic)
 }
 
 async fn root_volume(driver: &KvmDriver, guid: &str, tpl: &Path, uuid: &str) -> VolumeRef {
@@ -100,23 +60,7 @@ async fn root_volume(driver: &KvmDriver, guid: &str, tpl: &Path, uuid: &str) -> 
         pool_uuid: "pool-net".into(),
         volume_uuid: uuid.into(),
     };
-    call(
-        driver,
-        guid,
-        Command::CreateVolume {
-            pool_uuid: v.pool_uuid.clone(),
-            volume_uuid: v.volume_uuid.clone(),
-            size_bytes: 64 << 20,
-            template: Some(TemplateRef {
-                uuid: "small".into(),
-                url: Some(tpl.display().to_string()),
-                size_bytes: 32 << 20,
-                format: Some("QCOW2".into()),
-            }),
-            provisioning: None,
-        },
-    )
-    .await;
+    clone_template(driver, guid, &v, tpl, 64 << 20).await;
     v
 }
 
@@ -165,9 +109,8 @@ async fn guests_get_their_addresses_reach_each_other_and_not_another_network() {
     if !tools() {
         return;
     }
-    let tpl = template();
-    let work = tempfile::tempdir().expect("tempdir");
-    let sfx = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    let (tpl, work, sfx) = scratch();
+    let sfx = sfx.as_str();
     let n = u32::from_str_radix(&sfx[..5], 16).expect("hex");
     // Random VNIs and names: other tests (and other agents) may share this host.
     let (vni_a, vni_b) = (1_000_000 + n * 2, 1_000_001 + n * 2);
@@ -223,9 +166,9 @@ async fn guests_get_their_addresses_reach_each_other_and_not_another_network() {
     ip_cmd(&["-n", &outside_ns, "link", "set", "eth0", "up"]);
 
     let guid = format!("kvm-net-{sfx}");
-    let cfg = config(&guid, work.path(), &tpl);
+    let cfg = test_config(&guid, work.path(), &tpl);
     let driver = KvmDriver::new(cfg.clone()).await.expect("driver");
-    mount_pool(&driver, &guid, work.path()).await;
+    mount_pool(&driver, &guid, "pool-net", &work.path().join("pool")).await;
     let mut roots = Vec::new();
     for x in &names {
         roots.push(root_volume(&driver, &guid, &tpl, &format!("root-{x}")).await);
@@ -341,7 +284,7 @@ async fn guests_get_their_addresses_reach_each_other_and_not_another_network() {
         .await
         .expect("driver after restart");
     // As after an agent's reconnect: the server mounts its pools again.
-    mount_pool(&driver, &guid, work.path()).await;
+    mount_pool(&driver, &guid, "pool-net", &work.path().join("pool")).await;
     call(&driver, &guid, Command::StartVm(a.clone())).await;
     let again = driver.router(&bridge_a).expect("router after restart");
     assert_eq!(again.dnsmasq_pid, Some(pid_a), "the same dnsmasq serves on");
@@ -430,11 +373,10 @@ async fn names_with_shell_metacharacters_are_refused_and_never_run() {
     if !tools() {
         return;
     }
-    let tpl = template();
-    let work = tempfile::tempdir().expect("tempdir");
-    let sfx = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    let (tpl, work, sfx) = scratch();
+    let sfx = sfx.as_str();
     let guid = format!("kvm-meta-{sfx}");
-    let driver = KvmDriver::new(config(&guid, work.path(), &tpl))
+    let driver = KvmDriver::new(test_config(&guid, work.path(), &tpl))
         .await
         .expect("driver");
     let witness = work.path().join("pwned");

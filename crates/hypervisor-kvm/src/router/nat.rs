@@ -17,37 +17,41 @@ use strato_agent_proto::AgentError;
 use super::spec::{GUEST_IF, LINK_NET, LINK_PREFIX, PUBLIC_IF, RouterSpec};
 use crate::network::run;
 
+/// A script that replaces table `ip <name>` with `chains` in one transaction (the table
+/// is declared first so deleting it never fails).
+fn replace_table(name: &str, chains: &str) -> String {
+    format!("table ip {name}\ndelete table ip {name}\ntable ip {name} {{\n{chains}}}\n")
+}
+
 /// The router namespace's table.
 pub fn router_script(spec: &RouterSpec) -> String {
-    format!(
-        "table ip strato_router\n\
-         delete table ip strato_router\n\
-         table ip strato_router {{\n\
-         \tchain postrouting {{\n\
-         \t\ttype nat hook postrouting priority srcnat; policy accept;\n\
-         \t\toifname \"{PUBLIC_IF}\" ip saddr {cidr} masquerade\n\
-         \t}}\n\
-         \tchain forward {{\n\
-         \t\ttype filter hook forward priority filter; policy drop;\n\
-         \t\tct state established,related accept\n\
-         \t\tiifname \"{GUEST_IF}\" oifname \"{PUBLIC_IF}\" ip saddr {cidr} accept\n\
-         \t}}\n\
-         }}\n",
-        cidr = spec.cidr()
+    let cidr = spec.cidr();
+    replace_table(
+        "strato_router",
+        &format!(
+            "\tchain postrouting {{\n\
+             \t\ttype nat hook postrouting priority srcnat; policy accept;\n\
+             \t\toifname \"{PUBLIC_IF}\" ip saddr {cidr} masquerade\n\
+             \t}}\n\
+             \tchain forward {{\n\
+             \t\ttype filter hook forward priority filter; policy drop;\n\
+             \t\tct state established,related accept\n\
+             \t\tiifname \"{GUEST_IF}\" oifname \"{PUBLIC_IF}\" ip saddr {cidr} accept\n\
+             \t}}\n"
+        ),
     )
 }
 
 /// The host's table (the same for every router).
 pub fn host_script() -> String {
-    format!(
-        "table ip strato_routers\n\
-         delete table ip strato_routers\n\
-         table ip strato_routers {{\n\
-         \tchain postrouting {{\n\
-         \t\ttype nat hook postrouting priority srcnat; policy accept;\n\
-         \t\tip saddr {LINK_NET}/{LINK_PREFIX} oifname != \"vr*\" masquerade\n\
-         \t}}\n\
-         }}\n"
+    replace_table(
+        "strato_routers",
+        &format!(
+            "\tchain postrouting {{\n\
+             \t\ttype nat hook postrouting priority srcnat; policy accept;\n\
+             \t\tip saddr {LINK_NET}/{LINK_PREFIX} oifname != \"vr*\" masquerade\n\
+             \t}}\n"
+        ),
     )
 }
 

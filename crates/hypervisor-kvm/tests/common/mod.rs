@@ -167,6 +167,107 @@ pub async fn wait_for(path: &Path, needle: &str, timeout: Duration) -> Option<Du
     None
 }
 
+/// What every guest test starts from: the template, a scratch directory and a random
+/// 6-character suffix for names shared with the host (domains, devices, namespaces).
+pub fn scratch() -> (PathBuf, tempfile::TempDir, String) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let suffix = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
+    (template(), work, suffix)
+}
+
+/// A driver configuration for tests: everything under `work`, templates from `tpl`'s
+/// directory and `work/iso`, VNC on loopback, a quick poller.
+#[cfg(feature = "kvm")]
+pub fn test_config(guid: &str, work: &Path, tpl: &Path) -> strato_hypervisor_kvm::KvmConfig {
+    let mut c = strato_hypervisor_kvm::KvmConfig::new(guid);
+    c.state_dir = work.join("state");
+    c.local_storage_dir = work.to_path_buf();
+    c.image_roots = vec![
+        tpl.parent().expect("template dir").to_path_buf(),
+        work.join("iso"),
+    ];
+    c.vnc_listen = "127.0.0.1".into();
+    c.poll_interval = Duration::from_millis(300);
+    c.stop_timeout = Duration::from_secs(30);
+    c
+}
+
+/// Mounts the directory `dir` as the Filesystem pool `uuid`.
+#[cfg(feature = "kvm")]
+pub async fn mount_pool(
+    driver: &strato_hypervisor_kvm::KvmDriver,
+    guid: &str,
+    uuid: &str,
+    dir: &Path,
+) {
+    call(
+        driver,
+        guid,
+        strato_agent_proto::Command::ModifyStoragePool(strato_agent_proto::PoolSpec {
+            uuid: uuid.into(),
+            kind: strato_agent_proto::PoolKind::Filesystem,
+            host: None,
+            path: dir.display().to_string(),
+            capacity_bytes: None,
+        }),
+    )
+    .await;
+}
+
+/// Creates `v` as a linked clone of the small template `tpl`.
+#[cfg(feature = "kvm")]
+pub async fn clone_template(
+    driver: &strato_hypervisor_kvm::KvmDriver,
+    guid: &str,
+    v: &strato_agent_proto::VolumeRef,
+    tpl: &Path,
+    size_bytes: u64,
+) {
+    call(
+        driver,
+        guid,
+        strato_agent_proto::Command::CreateVolume {
+            pool_uuid: v.pool_uuid.clone(),
+            volume_uuid: v.volume_uuid.clone(),
+            size_bytes,
+            template: Some(strato_agent_proto::TemplateRef {
+                uuid: "small".into(),
+                url: Some(tpl.display().to_string()),
+                size_bytes: 32 << 20,
+                format: Some("QCOW2".into()),
+            }),
+            provisioning: None,
+        },
+    )
+    .await;
+}
+
+/// A one-vCPU, 128 MiB VM booting from `root` with one NIC.
+pub fn small_vm(
+    name: &str,
+    root: &strato_agent_proto::VolumeRef,
+    nic: strato_agent_proto::NicSpec,
+) -> strato_agent_proto::VmSpec {
+    use strato_agent_proto::{DiskKind, DiskSource, DiskSpec};
+    strato_agent_proto::VmSpec {
+        name: name.into(),
+        uuid: uuid::Uuid::new_v4().to_string(),
+        cpus: 1,
+        cpu_speed_mhz: 1000,
+        memory_bytes: 128 << 20,
+        os_type: None,
+        nics: vec![nic],
+        volumes: vec![DiskSpec {
+            device_id: 0,
+            kind: DiskKind::Root,
+            source: DiskSource::Volume(root.clone()),
+        }],
+        boot: vec![],
+        vnc_password: None,
+        details: Default::default(),
+    }
+}
+
 /// A guest's serial console: commands typed on its socket run in the template's ttyS0
 /// shell; their results are read back from the console log.
 pub struct GuestShell {
