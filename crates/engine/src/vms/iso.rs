@@ -28,7 +28,7 @@ pub struct IsoParams {
     pub vm_id: i64,
     pub iso_id: i64,
     pub iso_uuid: String,
-    /// Where the zone's image store holds the ISO.
+    /// Where the zone's image store holds the ISO (empty: not ready any more).
     pub path: String,
 }
 
@@ -51,7 +51,7 @@ impl Saga for DetachIso {
     type Params = IsoParams;
     type Context = Engine;
     const STEPS: &'static [Step<Self>] = &[
-        step!("eject_on_host", eject_on_host),
+        step!("eject_on_host", eject_on_host, reinsert_on_host),
         step!("forget_iso", forget_iso),
     ];
 }
@@ -185,6 +185,19 @@ async fn eject_on_host(ctx: &SagaCtx<DetachIso>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A later failure puts the ISO back in the running VM's drive.
+async fn reinsert_on_host(ctx: &SagaCtx<DetachIso>) -> Result<(), ApiError> {
+    let p = ctx.params();
+    let engine = ctx.context();
+    let v = vm(engine, p.vm_id).await?;
+    if let (Some(host), "Running", false) =
+        (v.host_guid.as_deref(), v.state.as_str(), p.path.is_empty())
+    {
+        insert(engine, host, &v, &p.iso_uuid, &p.path).await?;
+    }
+    Ok(())
+}
+
 async fn forget_iso(ctx: &SagaCtx<DetachIso>) -> Result<IsoParams, ApiError> {
     let p = ctx.params();
     let mut db = ctx.context().store.acquire().await?;
@@ -285,11 +298,17 @@ pub async fn detach_iso(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
             .template_by_id(iso_id)
             .await?
             .ok_or_else(|| ApiError::internal("the attached ISO is gone"))?;
+        // Only to put it back if the detach fails; an ISO no longer ready is not.
+        let path = ready_copy(&mut c, iso_id, &v)
+            .await
+            .ok()
+            .and_then(|r| r.install_path)
+            .unwrap_or_default();
         IsoParams {
             vm_id: v.id,
             iso_id,
             iso_uuid: iso.uuid,
-            path: String::new(),
+            path,
         }
     };
     sagas::run::<DetachIso>(&ctx, params).await

@@ -8,7 +8,7 @@ use crate::vm_affinity::vm_of;
 use crate::vms::{deploy, sim_zone};
 
 /// Registers an ISO in the (simulated) zone and waits until it is ready.
-async fn ready_iso(client: &Client, zone: &str, name: &str) -> String {
+pub async fn ready_iso(client: &Client, zone: &str, name: &str) -> String {
     let r = client
         .ok(
             "registerIso",
