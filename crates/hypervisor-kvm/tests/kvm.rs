@@ -42,6 +42,7 @@ async fn boots_the_small_template_and_manages_its_life() {
         domains: vec![vm_name.clone()],
         links: vec![bridge.clone()],
         netns: vec![],
+        routers: None,
     };
     let guid = format!("kvm-test-{suffix}");
     let config = test_config(&guid, work.path(), &tpl);

@@ -21,6 +21,7 @@ use strato_agent_proto::{
     VmSpec, VolumeRef,
 };
 use strato_hypervisor_kvm::KvmDriver;
+use strato_hypervisor_kvm::router::spec::link_addrs;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 /// The "outside" the guests reach through their router (a namespace on the host side).
@@ -134,6 +135,7 @@ async fn guests_get_their_addresses_reach_each_other_and_not_another_network() {
             format!("strato-r-{bridge_b}"),
             outside_ns.clone(),
         ],
+        routers: Some(work.path().join("state/routers")),
     };
     ip_cmd(&["link", "add", &underlay, "type", "bridge"]);
     ip_cmd(&["link", "set", &underlay, "up"]);
@@ -262,6 +264,24 @@ async fn guests_get_their_addresses_reach_each_other_and_not_another_network() {
     let (nat, c_to_b) = tokio::join!(sa.run(ping(OUTSIDE), t), sc.run(ping("10.1.1.11"), t));
     assert_eq!(nat, Some(0), "A reaches the outside through its router");
     assert_ne!(c_to_b, Some(0), "C must not reach B");
+    // Nor do guests reach the host itself (its consoles, the agent) or another router.
+    let router_b = driver.router(&bridge_b).expect("router of network B");
+    let (host_side, _) = link_addrs(router_a.slot);
+    let (_, router_b_public) = link_addrs(router_b.slot);
+    let (a_to_host, a_to_router_b) = (
+        sa.run(ping(&host_side.to_string()), t).await,
+        sa.run(ping(&router_b_public.to_string()), t).await,
+    );
+    assert_eq!(
+        a_to_host,
+        Some(1),
+        "A must not reach the host through its router"
+    );
+    assert_eq!(
+        a_to_router_b,
+        Some(1),
+        "A must not reach another network's router"
+    );
     // Static leases only: C with a MAC the server never assigned gets no address.
     let stranger = "ip link set eth0 down; ip link set eth0 address 52:54:00:ee:ee:ee; \
                     ip link set eth0 up; udhcpc -i eth0 -n -q -t 3 -T 1 -s /bin/true";

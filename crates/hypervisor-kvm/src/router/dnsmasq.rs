@@ -15,6 +15,7 @@
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -53,8 +54,32 @@ fn conf_path(p: &Path) -> Result<&str, AgentError> {
         .ok_or_else(|| failed(format!("{} cannot be named in a dnsmasq file", p.display())))
 }
 
-/// The configuration of a router's dnsmasq.
-pub fn config(spec: &RouterSpec, files: &Files) -> Result<String, AgentError> {
+/// The IPv4 name servers of a resolv.conf that a router's namespace can reach: not
+/// loopback ones (a host-local stub resolver is not there inside the namespace).
+pub fn nameservers(resolv_conf: &str) -> Vec<Ipv4Addr> {
+    resolv_conf
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nameserver"))
+        .filter_map(|a| a.trim().parse::<Ipv4Addr>().ok())
+        .filter(|a| !a.is_loopback() && !a.is_unspecified())
+        .collect()
+}
+
+/// Where a router forwards the guests' other DNS queries: the network's servers, else
+/// the host's (from /etc/resolv.conf).
+pub fn upstream(spec: &RouterSpec) -> Vec<Ipv4Addr> {
+    if !spec.dns.is_empty() {
+        return spec.dns.clone();
+    }
+    nameservers(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())
+}
+
+/// The configuration of a router's dnsmasq; `upstream`: see [`upstream`].
+pub fn config(
+    spec: &RouterSpec,
+    files: &Files,
+    upstream: &[Ipv4Addr],
+) -> Result<String, AgentError> {
     let mut c = format!(
         "# Written by the strato agent: DHCP (static leases only) and DNS for the guests\n\
          # on bridge {bridge} ({cidr}). Do not edit: rewritten when the network changes.\n\
@@ -83,13 +108,10 @@ pub fn config(spec: &RouterSpec, files: &Files) -> Result<String, AgentError> {
     if let Some(domain) = &spec.domain {
         let _ = writeln!(c, "domain={domain}\nlocal=/{domain}/");
     }
-    // Upstream servers: the network's (reached through the router's public side), else
-    // whatever the host's resolv.conf names.
-    if !spec.dns.is_empty() {
-        c.push_str("no-resolv\n");
-        for s in &spec.dns {
-            let _ = writeln!(c, "server={s}");
-        }
+    // Reached through the router's public side. None: the guests' own names only.
+    c.push_str("no-resolv\n");
+    for s in upstream {
+        let _ = writeln!(c, "server={s}");
     }
     Ok(c)
 }
@@ -191,7 +213,6 @@ pub fn forget_leases(files: &Files, macs: &[String]) -> Result<(), AgentError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::Ipv4Addr;
 
     #[test]
     fn config_serves_only_static_leases_on_the_guest_side() -> Result<(), AgentError> {
@@ -203,7 +224,7 @@ mod tests {
             domain: Some("cs2cloud.internal".into()),
         };
         let files = Files::in_dir(Path::new("/var/lib/strato/kvm/routers/brvx-7"));
-        let c = config(&spec, &files)?;
+        let c = config(&spec, &files, &upstream(&spec))?;
         for line in [
             "interface=guest0",
             "bind-interfaces",
@@ -218,8 +239,18 @@ mod tests {
             assert!(c.lines().any(|l| l == line), "{line} missing from\n{c}");
         }
         let bad = Files::in_dir(Path::new("/tmp/a\nserver=6.6.6.6"));
-        assert!(config(&spec, &bad).is_err());
+        assert!(config(&spec, &bad, &[]).is_err());
         Ok(())
+    }
+
+    #[test]
+    fn host_name_servers_skip_loopback_stubs() {
+        let conf = "# comment\nnameserver 127.0.0.53\nnameserver 10.255.255.53\n\
+                    nameserver ::1\nsearch example\nnameserver 192.0.2.1 \n";
+        assert_eq!(
+            nameservers(conf),
+            [Ipv4Addr::new(10, 255, 255, 53), Ipv4Addr::new(192, 0, 2, 1)]
+        );
     }
 
     #[test]

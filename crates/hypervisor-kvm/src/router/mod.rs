@@ -250,7 +250,7 @@ impl Routers {
         let host_nft = self.dir.join("host-nat.nft");
         nat::apply(None, &nat::host_script(), &host_nft).await?;
         let files = dnsmasq::Files::in_dir(&dir);
-        let conf = dnsmasq::config(spec, &files)?;
+        let conf = dnsmasq::config(spec, &files, &dnsmasq::upstream(spec))?;
         let hosts = dnsmasq::hosts(&state.leases);
         // A MAC whose address went, or an address that moved to another MAC, must leave
         // dnsmasq's lease database, or it would keep the address for the old owner.

@@ -5,8 +5,8 @@
 //!   public side is masqueraded to the router's link address; forwarding admits only
 //!   guest → public and the replies (nothing from outside reaches a guest);
 //! - on the host (`ip strato_routers`): traffic from the routers' link range is
-//!   masqueraded to whatever host interface it leaves by (the uplink), except towards
-//!   another router. Two NATs because guest subnets of different accounts overlap: the
+//!   masqueraded to whatever host interface it leaves by (the uplink); routers may not
+//!   open connections to the host itself nor reach each other. Two NATs because guest subnets of different accounts overlap: the
 //!   host could not route replies to two `10.1.1.0/24`s.
 
 use std::ffi::OsString;
@@ -42,7 +42,8 @@ pub fn router_script(spec: &RouterSpec) -> String {
     )
 }
 
-/// The host's table (the same for every router).
+/// The host's table (the same for every router). Routers reach the uplink, not the
+/// host itself (its VNC consoles, the agent) and not each other.
 pub fn host_script() -> String {
     replace_table(
         "strato_routers",
@@ -50,6 +51,15 @@ pub fn host_script() -> String {
             "\tchain postrouting {{\n\
              \t\ttype nat hook postrouting priority srcnat; policy accept;\n\
              \t\tip saddr {LINK_NET}/{LINK_PREFIX} oifname != \"vr*\" masquerade\n\
+             \t}}\n\
+             \tchain input {{\n\
+             \t\ttype filter hook input priority filter; policy accept;\n\
+             \t\tiifname \"vr*\" ct state established,related accept\n\
+             \t\tiifname \"vr*\" drop\n\
+             \t}}\n\
+             \tchain forward {{\n\
+             \t\ttype filter hook forward priority filter; policy accept;\n\
+             \t\tiifname \"vr*\" oifname \"vr*\" drop\n\
              \t}}\n"
         ),
     )
@@ -90,6 +100,8 @@ mod tests {
         assert!(s.starts_with("table ip strato_router\ndelete table ip strato_router\n"));
         assert!(s.contains("oifname \"pub0\" ip saddr 10.1.1.0/24 masquerade"));
         assert!(s.contains("policy drop;"));
-        assert!(host_script().contains("ip saddr 100.64.0.0/10 oifname != \"vr*\" masquerade"));
+        let host = host_script();
+        assert!(host.contains("ip saddr 100.64.0.0/10 oifname != \"vr*\" masquerade"));
+        assert!(host.contains("iifname \"vr*\" oifname \"vr*\" drop"));
     }
 }

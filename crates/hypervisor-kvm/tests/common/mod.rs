@@ -117,6 +117,9 @@ pub struct Cleanup {
     pub domains: Vec<String>,
     pub links: Vec<String>,
     pub netns: Vec<String>,
+    /// A driver's routers directory: the dnsmasq of each router there is stopped (a
+    /// deleted namespace lives on while a process runs in it).
+    pub routers: Option<PathBuf>,
 }
 
 impl Drop for Cleanup {
@@ -128,6 +131,19 @@ impl Drop for Cleanup {
             let _ = std::process::Command::new("virsh")
                 .args(["-q", "-c", "qemu:///system", "undefine", d])
                 .output();
+        }
+        let routers = self
+            .routers
+            .as_deref()
+            .and_then(|d| std::fs::read_dir(d).ok());
+        for dir in routers.into_iter().flatten().filter_map(Result::ok) {
+            let pid = std::fs::read_to_string(dir.path().join("dnsmasq.pid")).unwrap_or_default();
+            let pid = pid.trim();
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            // Only the dnsmasq of this router (the pid may have been reused).
+            if String::from_utf8_lossy(&cmdline).contains(&*dir.path().to_string_lossy()) {
+                let _ = std::process::Command::new("kill").arg(pid).output();
+            }
         }
         for n in &self.netns {
             let _ = std::process::Command::new("ip")
