@@ -54,6 +54,29 @@ async fn memory_allocated(admin: &Client) -> i64 {
         .sum()
 }
 
+/// Submits `n` deploys (named vm-0, vm-1, ...) without waiting; their job ids.
+pub async fn submit_deploys(
+    client: &Client,
+    z: &SimZone,
+    n: usize,
+    extra: &[(&str, &str)],
+) -> Vec<String> {
+    let mut jobs = Vec::new();
+    for i in 0..n {
+        let name = format!("vm-{i}");
+        let mut p = vec![
+            ("zoneid", z.zone.as_str()),
+            ("templateid", z.template.as_str()),
+            ("serviceofferingid", z.offering.as_str()),
+            ("name", name.as_str()),
+        ];
+        p.extend_from_slice(extra);
+        let r = client.ok("deployVirtualMachine", &p).await;
+        jobs.push(r["jobid"].as_str().expect("jobid").to_string());
+    }
+    jobs
+}
+
 /// Waits for every job: how many succeeded, and how many failed, all with `code`.
 pub async fn outcomes(client: &Client, jobs: Vec<String>, code: i64) -> (usize, usize) {
     let (mut ok, mut failed) = (0, 0);
@@ -126,23 +149,7 @@ async fn twenty_concurrent_deploys_in_one_anti_affinity_group_fill_exactly_four_
     let z = sim_zone(&admin, &["", "", "", ""]).await;
     let (user, _) = new_account(&admin, "tenant", None, "0").await;
     let spread = group(&user, "spread", "host anti-affinity").await;
-    let mut jobs = Vec::new();
-    for i in 0..20 {
-        let name = format!("vm-{i}");
-        let r = user
-            .ok(
-                "deployVirtualMachine",
-                &[
-                    ("zoneid", z.zone.as_str()),
-                    ("templateid", z.template.as_str()),
-                    ("serviceofferingid", z.offering.as_str()),
-                    ("name", &name),
-                    ("affinitygroupids", &spread),
-                ],
-            )
-            .await;
-        jobs.push(r["jobid"].as_str().expect("jobid").to_string());
-    }
+    let jobs = submit_deploys(&user, &z, 20, &[("affinitygroupids", &spread)]).await;
     let (ok, no_room) = outcomes(&user, jobs, 533).await;
     assert_eq!((ok, no_room), (4, 16));
     let placed = hosts_of(&admin).await;

@@ -1,27 +1,18 @@
 //! The ISO and restore sagas against a real engine and simulated hosts: a failure at
 //! every step unwinds to the state before, and every action and undo can run twice.
 
-use std::time::Duration;
-
 use strato_engine::Engine;
 use strato_engine::vms::iso::{AttachIso, DetachIso, IsoParams};
 use strato_engine::vms::restore::{RestoreParams, RestoreVm};
-use strato_saga::{SagaExecutor, testing};
+use strato_saga::testing;
 use strato_schema::sql::Sql;
 use strato_schema::vm::VmRow;
 
 use crate::common::TestCloud;
 use crate::vm_affinity::vm_of;
 use crate::vm_isos::ready_iso;
+use crate::vm_sagas::executor;
 use crate::vms::{deploy, sim_zone};
-
-fn executor(engine: &Engine) -> SagaExecutor {
-    engine
-        .sagas
-        .exec
-        .clone()
-        .with_undo_retries(2, Duration::ZERO)
-}
 
 async fn vm_row(engine: &Engine, uuid: &str) -> VmRow {
     engine

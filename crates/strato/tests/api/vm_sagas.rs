@@ -91,7 +91,7 @@ async fn deploy_params(engine: &Engine, z: &SimZone) -> DeployParams {
     check(&mut db.c(), &ctx, &args).await.expect("valid deploy")
 }
 
-fn executor(engine: &Engine) -> SagaExecutor {
+pub fn executor(engine: &Engine) -> SagaExecutor {
     engine
         .sagas
         .exec

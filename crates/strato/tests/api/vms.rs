@@ -301,22 +301,7 @@ async fn concurrent_deploys_never_overcommit_a_cluster() {
             .ok("updateConfiguration", &[("name", name), ("value", "1")])
             .await;
     }
-    let mut jobs = Vec::new();
-    for i in 0..100 {
-        let name = format!("vm-{i}");
-        let r = admin
-            .ok(
-                "deployVirtualMachine",
-                &[
-                    ("zoneid", z.zone.as_str()),
-                    ("templateid", z.template.as_str()),
-                    ("serviceofferingid", z.offering.as_str()),
-                    ("name", &name),
-                ],
-            )
-            .await;
-        jobs.push(r["jobid"].as_str().expect("jobid").to_string());
-    }
+    let jobs = crate::vm_affinity::submit_deploys(&admin, &z, 100, &[]).await;
     let (ok, no_room) = crate::vm_affinity::outcomes(&admin, jobs, 533).await;
     assert_eq!((ok, no_room), (50, 50));
     let running = admin
