@@ -77,6 +77,12 @@ pub enum Command {
         #[serde(default)]
         provisioning: Option<Provisioning>,
     },
+    /// Copy a template into a pool ahead of the first volume made from it → `Done`.
+    /// Succeeds at once if the pool has it already.
+    PrepareTemplate {
+        pool_uuid: String,
+        template: TemplateRef,
+    },
     /// Copy a volume (between pools, or to a new uuid) → `Volume`.
     CopyVolume { src: VolumeRef, dest: VolumeRef },
     /// Delete a volume and its snapshots → `Done`. Succeeds if already gone.
@@ -150,6 +156,7 @@ impl Command {
             Self::PrepareForMigration(_) => "PrepareForMigration",
             Self::MigrateVm { .. } => "MigrateVm",
             Self::CreateVolume { .. } => "CreateVolume",
+            Self::PrepareTemplate { .. } => "PrepareTemplate",
             Self::CopyVolume { .. } => "CopyVolume",
             Self::DeleteVolume { .. } => "DeleteVolume",
             Self::ResizeVolume { .. } => "ResizeVolume",
@@ -185,6 +192,7 @@ impl Command {
             Self::PrepareForMigration(_) => "PrepareForMigrationCommand",
             Self::MigrateVm { .. } => "MigrateCommand",
             Self::CreateVolume { .. } => "CreateCommand",
+            Self::PrepareTemplate { .. } => "PrimaryStorageDownloadCommand",
             Self::CopyVolume { .. } => "CopyVolumeCommand",
             Self::DeleteVolume { .. } => "DestroyCommand",
             Self::ResizeVolume { .. } => "ResizeVolumeCommand",

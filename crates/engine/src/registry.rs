@@ -219,6 +219,10 @@ fn all() -> Vec<Command> {
             h::templates::delete_template
         ),
         cmd!(api::templates::DELETE_ISO, h::templates::delete_iso),
+        cmd!(
+            api::templates::PREPARE_TEMPLATE,
+            crate::images::prepare::prepare_template
+        ),
         cmd!(api::templates::COPY_TEMPLATE, h::templates::copy_template),
         cmd!(api::templates::COPY_ISO, h::templates::copy_iso),
         cmd!(

@@ -133,6 +133,10 @@ impl Inner {
                     .create_volume(&v, size_bytes, template.as_ref(), provisioning)
                     .await
             }
+            Command::PrepareTemplate {
+                pool_uuid,
+                template,
+            } => self.storage.prepare_template(&pool_uuid, &template).await,
             Command::CopyVolume { src, dest } => self.storage.copy_volume(&src, &dest).await,
             Command::DeleteVolume { volume } => {
                 self.refuse_if_running(&volume, "delete").await?;

@@ -436,6 +436,14 @@ impl Storage {
         Ok(dest)
     }
 
+    /// `PrepareTemplate`: the template copied into the pool now rather than at the first
+    /// volume made from it.
+    pub async fn prepare_template(&self, pool_uuid: &str, t: &TemplateRef) -> Answer {
+        let pool = self.pool(pool_uuid)?;
+        self.pool_template(&pool, t).await?;
+        Ok(AnswerData::Done)
+    }
+
     /// `CreateVolume`: a linked clone of a template, or an empty qcow2.
     pub async fn create_volume(
         &self,

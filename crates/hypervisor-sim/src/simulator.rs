@@ -323,6 +323,9 @@ fn execute(state: &mut State, h: &str, command: Command) -> Answer {
             };
             storage::create_volume(state, h, &v, size_bytes, template.as_ref())
         }
+        Command::PrepareTemplate { pool_uuid, .. } => {
+            storage::prepare_template(state, h, &pool_uuid)
+        }
         Command::CopyVolume { src, dest } => storage::copy_volume(state, h, &src, &dest),
         Command::DeleteVolume { volume } => storage::delete_volume(state, h, &volume),
         Command::ResizeVolume {

@@ -113,6 +113,12 @@ pub(crate) fn delete_pool(state: &mut State, host: &str, pool_uuid: &str) -> Ans
     Ok(AnswerData::Done)
 }
 
+/// Simulated pools hold no template files: only the pool must be mounted.
+pub(crate) fn prepare_template(state: &mut State, host: &str, pool_uuid: &str) -> Answer {
+    state.mounted_pool_mut(host, pool_uuid)?;
+    Ok(AnswerData::Done)
+}
+
 pub(crate) fn create_volume(
     state: &mut State,
     host: &str,

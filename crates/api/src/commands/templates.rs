@@ -550,3 +550,24 @@ pub const GET_UPLOAD_PARAMS_FOR_ISO: CommandSpec = command(
     object("getuploadparams", UPLOAD_FIELDS),
 )
 .legacy_response_name("postuploadisoresponse");
+
+pub const PREPARE_TEMPLATE: CommandSpec = command(
+    "prepareTemplate",
+    "Copies a template into a zone's primary storage ahead of its first deploy",
+    Roles::ADMIN,
+    &[&[
+        ParamSpec::new("templateid", Uuid, "The template")
+            .required()
+            .related("listTemplates"),
+        ParamSpec::new("zoneid", Uuid, "Zone whose pools get the template")
+            .required()
+            .related("listZones"),
+        ParamSpec::new(
+            "storageid",
+            Uuid,
+            "Only this primary storage pool (default: every pool of the zone)",
+        )
+        .related("listStoragePools"),
+    ]],
+    list("template", TEMPLATE_FIELDS),
+);

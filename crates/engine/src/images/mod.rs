@@ -9,6 +9,7 @@
 
 pub mod extract;
 pub mod location;
+pub mod prepare;
 pub mod seed;
 mod service;
 pub mod upload;

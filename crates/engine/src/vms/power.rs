@@ -4,7 +4,7 @@
 //! capacity back. A failure at any step leaves the VM as it was.
 
 use serde::{Deserialize, Serialize};
-use strato_agent_proto::{Command, TemplateRef};
+use strato_agent_proto::Command;
 use strato_api::params::Args;
 use strato_api::response::Reply;
 use strato_common::ApiError;
@@ -186,27 +186,22 @@ async fn ensure_root_volume(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
         return Ok(());
     }
     let t = template.ok_or_else(|| ApiError::internal("the root volume's template is gone"))?;
-    let pool = {
+    let (pool, template) = {
         let mut db = engine.store.acquire().await?;
-        db.c()
+        let mut c = db.c();
+        let pool = c
             .pool_candidate(s.pool_id)
             .await?
-            .ok_or_else(|| ApiError::internal("the storage pool is gone"))?
+            .ok_or_else(|| ApiError::internal("the storage pool is gone"))?;
+        // Where a real host copies the template from, if the pool does not have it yet.
+        let template = crate::images::prepare::template_ref(&mut c, &t, root.zone_id)
+            .await?
+            .ok_or_else(|| ApiError::param("the VM's template is not ready in its zone"))?;
+        (pool, template)
     };
-    let (path, size) = host_ops::create_root_volume(
-        engine,
-        &s.host_guid,
-        &pool,
-        &root.uuid,
-        root.size,
-        TemplateRef {
-            uuid: t.uuid.clone(),
-            url: None,
-            size_bytes: u64::try_from(root.size).unwrap_or(0),
-            format: Some(t.format.clone()),
-        },
-    )
-    .await?;
+    let (path, size) =
+        host_ops::create_root_volume(engine, &s.host_guid, &pool, &root.uuid, root.size, template)
+            .await?;
     let mut db = engine.store.acquire().await?;
     db.c().volume_ready(root.id, &path, size).await?;
     Ok(())

@@ -25,6 +25,7 @@ mod limits;
 mod networks;
 mod networks_guest;
 mod offerings;
+mod prepare_template;
 mod quickstart;
 mod simulator;
 mod snapshots;

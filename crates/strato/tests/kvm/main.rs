@@ -20,3 +20,4 @@ mod agent_restart;
 mod console;
 mod errors;
 mod lifecycle;
+mod prepare;
