@@ -16,10 +16,13 @@ pub const DEFAULT_BRIDGE: &str = "cloudbr0";
 /// Parent interface of VLAN/VXLAN devices when the spec names none.
 pub const DEFAULT_INTERFACE: &str = "eth0";
 
-/// Linux interface names: 1-15 characters, no `/`, whitespace or `:`.
+/// Linux interface names: 1-15 characters, no `/`, whitespace or `:`, not `.` or `..`
+/// (the kernel's rule; they also name router directories and namespaces).
 pub fn validate_ifname(name: &str) -> Result<(), AgentError> {
     let ok = !name.is_empty()
         && name.len() <= 15
+        && name != "."
+        && name != ".."
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
@@ -273,6 +276,7 @@ mod tests {
         assert!(plan(&net(Isolation::Vlan { id: 0 }, None, None)).is_err());
         assert!(plan(&net(Isolation::Vxlan { vni: 0 }, None, None)).is_err());
         assert!(plan(&net(Isolation::Untagged, Some("a/b"), None)).is_err());
+        assert!(plan(&net(Isolation::Untagged, Some(".."), None)).is_err());
         assert!(
             plan(&net(
                 Isolation::Untagged,
