@@ -237,6 +237,9 @@ impl Routers {
 
     /// Makes the router of `state` exist and serve its leases; `prev` is what was there.
     async fn bring_up(&self, state: &State, prev: Option<&State>) -> Result<(), AgentError> {
+        if prev.is_none() {
+            plumbing::clear_stale(&state.spec.netns()).await?;
+        }
         // Recorded first: a failure half way leaves a router that a retry, the next
         // start or its last VM's DestroyVm finds and finishes or removes.
         self.save(state)?;

@@ -27,6 +27,21 @@ pub fn netns_exists(netns: &str) -> bool {
     Path::new("/run/netns").join(netns).exists()
 }
 
+/// A namespace under our router's name that this agent has no record of (left by an
+/// agent whose data directory is gone): its processes (a stale dnsmasq) are stopped and
+/// it is deleted, so the router is built afresh instead of tripping over its links.
+pub async fn clear_stale(netns: &str) -> Result<(), AgentError> {
+    if !netns_exists(netns) {
+        return Ok(());
+    }
+    let pids = run("ip", &["netns".into(), "pids".into(), netns.into()]).await?;
+    for pid in pids.split_whitespace().filter(|p| p.parse::<u32>().is_ok()) {
+        let _ = run("kill", &[pid.into()]).await;
+    }
+    tracing::warn!(%netns, "removing a router namespace this agent has no record of");
+    ip(&["netns", "del", netns]).await
+}
+
 /// Creates what is missing of the router of `spec` in link slot `slot`. `readdress`:
 /// the gateway changed since the router was made, so the guest side's old address goes.
 pub async fn ensure(spec: &RouterSpec, slot: u32, readdress: bool) -> Result<(), AgentError> {

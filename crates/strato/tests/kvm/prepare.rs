@@ -35,3 +35,36 @@ async fn prepare_template_copies_the_template_into_the_pool() {
     let vm = cloud.deploy("kvm-prepared").await;
     assert_eq!(vm["state"], "Running", "{vm}");
 }
+
+/// A VM deployed with startvm=false gets its root volume at its first start: the host
+/// copies the template from the image store then.
+#[tokio::test]
+async fn a_vm_deployed_stopped_gets_its_disk_and_boots_at_first_start() {
+    let Some(cloud) = KvmCloud::start().await else {
+        return;
+    };
+    let job = cloud
+        .admin
+        .wait_job_within(
+            "deployVirtualMachine",
+            &[
+                ("zoneid", &cloud.zone),
+                ("templateid", &cloud.template),
+                ("serviceofferingid", &cloud.offering),
+                ("name", "kvm-later"),
+                ("startvm", "false"),
+            ],
+            crate::harness::JOB,
+        )
+        .await;
+    let vm = &job["jobresult"]["virtualmachine"];
+    assert_eq!(vm["state"], "Stopped", "{job}");
+    let id = vm["id"].as_str().expect("id").to_string();
+    let started = cloud.job("startVirtualMachine", &[("id", &id)]).await;
+    assert_eq!(started["virtualmachine"]["state"], "Running", "{started}");
+    let name = started["virtualmachine"]["instancename"]
+        .as_str()
+        .expect("instancename")
+        .to_string();
+    cloud.wait_marker(&name, "STRATO-GUEST-UP", 1).await;
+}
