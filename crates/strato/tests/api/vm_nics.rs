@@ -76,6 +76,9 @@ async fn create_network(client: &Client, z: &SimZone, name: &str, offering: &str
         .clone()
 }
 
+/// Extra parameters of a call.
+type Params<'a> = &'a [(&'a str, &'a str)];
+
 /// A deploy job refused with `code`, its text naming `names`.
 fn refusal(job: &Value, code: i64, names: &str) {
     assert_eq!(job["jobstatus"], 2, "{job}");
@@ -345,7 +348,7 @@ async fn requested_addresses_are_honoured_and_bad_ones_refused_writing_nothing()
         ("iptonetworklist[0].networkid", net.as_str()),
         ("iptonetworklist[0].ip", "10.1.1.70"),
     ];
-    let cases: [(&[(&str, &str)], i64, &str); 11] = [
+    let cases: [(Params, i64, &str); 11] = [
         (
             &[("networkids", &net), ("ipaddress", "10.1.1.50")],
             431,
