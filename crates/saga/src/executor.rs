@@ -207,20 +207,43 @@ pub(crate) struct Runner<'e, S: Saga> {
 
 impl<S: Saga> Runner<'_, S> {
     /// Runs every step that has not succeeded yet; a step that started but did not
-    /// finish before a crash runs again (actions are idempotent).
+    /// finish before a crash runs again (actions are idempotent). A step's success is
+    /// written together with the next step's start (or, for the last step, the saga's
+    /// end): one transaction per step instead of two, each event still persisted before
+    /// anything relies on it.
     pub async fn forward(mut self) -> Result<SagaOutcome, SagaError> {
+        let steps = S::STEPS.len();
+        let mut started = None;
+        let mut finished = false;
         for (i, step) in S::STEPS.iter().enumerate() {
             if self.nodes[i].succeeded() {
                 continue;
             }
-            self.log(i, Event::Started, None, None).await?;
+            if started != Some(i) {
+                self.log(i, Event::Started, None, None).await?;
+            }
             self.crash_if(CrashPoint::BeforeAction(step.name.into()))?;
             let result = self.act(step).await;
             self.crash_if(CrashPoint::AfterAction(step.name.into()))?;
             match result {
                 Ok(output) => {
-                    self.log(i, Event::Succeeded, Some(&output.to_string()), None)
-                        .await?;
+                    let text = output.to_string();
+                    let done = Entry::new(i, Event::Succeeded).output(&text);
+                    let next = i + 1;
+                    if next == steps {
+                        let end = SagaChange {
+                            state: Some(SagaState::Done.as_str()),
+                            ..SagaChange::default()
+                        };
+                        self.write(end, &[done]).await?;
+                        finished = true;
+                    } else if self.nodes[next].succeeded() {
+                        self.write(SagaChange::default(), &[done]).await?;
+                    } else {
+                        let start = Entry::new(next, Event::Started);
+                        self.write(SagaChange::default(), &[done, start]).await?;
+                        started = Some(next);
+                    }
                     self.ctx.outputs.insert(step.name, output);
                 }
                 Err(ActionError(error)) => {
@@ -234,7 +257,9 @@ impl<S: Saga> Runner<'_, S> {
                 }
             }
         }
-        self.finish(SagaState::Done).await?;
+        if !finished {
+            self.finish(SagaState::Done).await?;
+        }
         tracing::info!(saga = %self.ctx.uuid, name = S::NAME, "saga done");
         let outputs = std::mem::take(&mut self.ctx.outputs);
         Ok(self.outcome(SagaResult::Done(outputs)))
@@ -353,23 +378,44 @@ impl<S: Saga> Runner<'_, S> {
             },
             _ => SagaChange::default(),
         };
+        let entry = Entry {
+            node,
+            event,
+            output,
+            error,
+        };
+        self.write(change, &[entry]).await
+    }
+
+    /// Appends `entries` to the log and applies `change` to the saga row under the
+    /// owner's fence, in one transaction.
+    async fn write(
+        &mut self,
+        change: SagaChange<'_>,
+        entries: &[Entry<'_>],
+    ) -> Result<(), SagaError> {
         let now = strato_schema::now();
         let mut tx = self.exec.store.begin().await?;
         if !tx.c().advance_saga(self.fence(), change, now).await? {
             return Err(self.lost());
         }
-        let row = NewSagaEvent {
-            saga_id: self.id,
-            node: node as i64,
-            step: S::STEPS[node].name,
-            event: event.as_str(),
-            output,
-            error,
-        };
-        tx.c().insert_saga_event(&row, now).await?;
+        let rows: Vec<NewSagaEvent> = entries
+            .iter()
+            .map(|e| NewSagaEvent {
+                saga_id: self.id,
+                node: e.node as i64,
+                step: S::STEPS[e.node].name,
+                event: e.event.as_str(),
+                output: e.output,
+                error: e.error,
+            })
+            .collect();
+        tx.c().insert_saga_events(&rows, now).await?;
         tx.commit().await?;
         self.seen += 1;
-        self.nodes[node] = NodeStatus(Some(event));
+        for e in entries {
+            self.nodes[e.node] = NodeStatus(Some(e.event));
+        }
         Ok(())
     }
 
@@ -426,6 +472,32 @@ impl<S: Saga> Runner<'_, S> {
             name: S::NAME.into(),
             job_id: self.job_id,
             result,
+        }
+    }
+}
+
+/// One event about to be appended to a saga's log.
+struct Entry<'a> {
+    node: usize,
+    event: Event,
+    output: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    fn new(node: usize, event: Event) -> Entry<'a> {
+        Entry {
+            node,
+            event,
+            output: None,
+            error: None,
+        }
+    }
+
+    fn output(self, output: &'a str) -> Entry<'a> {
+        Entry {
+            output: Some(output),
+            ..self
         }
     }
 }

@@ -29,6 +29,11 @@ const SELECT: &str = "SELECT g.id, g.uuid, g.name, g.description, g.group_type, 
 const FROM: &str = " FROM affinity_group g JOIN account a ON a.id = g.account_id \
      JOIN domain d ON d.id = a.domain_id WHERE a.removed IS NULL";
 
+/// [`FROM`] joined with the membership map `m`.
+const FROM_MEMBERS: &str = " FROM affinity_group_vm_map m JOIN affinity_group g ON g.id = m.group_id \
+     JOIN account a ON a.id = g.account_id JOIN domain d ON d.id = a.domain_id \
+     WHERE a.removed IS NULL";
+
 pub struct NewAffinityGroup<'a> {
     pub uuid: &'a str,
     pub account_id: i64,
@@ -127,6 +132,27 @@ impl Conn<'_> {
         );
         sql.push(" ORDER BY g.id");
         self.fetch_all(&sql).await
+    }
+
+    /// The groups of each of these VMs, as (instance id, group), by group id.
+    pub async fn affinity_groups_of_vms(
+        &mut self,
+        instance_ids: &[i64],
+    ) -> Result<Vec<(i64, AffinityGroupRow)>> {
+        #[derive(sqlx::FromRow)]
+        struct Member {
+            instance_id: i64,
+            #[sqlx(flatten)]
+            group: AffinityGroupRow,
+        }
+        let mut sql = Sql::new(&format!("{SELECT}, m.instance_id{FROM_MEMBERS}"));
+        sql.and_in(
+            "m.instance_id",
+            instance_ids.iter().copied().map(Bind::I64).collect(),
+        );
+        sql.push(" ORDER BY m.instance_id, g.id");
+        let rows: Vec<Member> = self.fetch_all(&sql).await?;
+        Ok(rows.into_iter().map(|m| (m.instance_id, m.group)).collect())
     }
 
     pub async fn delete_affinity_group(&mut self, id: i64) -> Result<bool> {

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::sql::{Bind, Sql};
 use crate::{Conn, Result, on_conn};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -145,26 +146,36 @@ impl Conn<'_> {
             == 1)
     }
 
-    /// Appends one event to a saga's log (write it with [`Conn::advance_saga`] in one
-    /// transaction, so only the owner logs).
-    pub async fn insert_saga_event(
+    /// Appends events to a saga's log, in order, in one statement (write them with
+    /// [`Conn::advance_saga`] in one transaction, so only the owner logs).
+    pub async fn insert_saga_events(
         &mut self,
-        e: &NewSagaEvent<'_>,
+        events: &[NewSagaEvent<'_>],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        const SQL: &str = "INSERT INTO saga_node_event (saga_id, node, step, event, output, \
-             error, created) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        on_conn!(self, |c| sqlx::query(SQL)
-            .bind(e.saga_id)
-            .bind(e.node)
-            .bind(e.step)
-            .bind(e.event)
-            .bind(e.output)
-            .bind(e.error)
-            .bind(now)
-            .execute(&mut **c)
-            .await?
-            .rows_affected());
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new(
+            "INSERT INTO saga_node_event (saga_id, node, step, event, output, error, created) \
+             VALUES ",
+        );
+        for (i, e) in events.iter().enumerate() {
+            let text = |v: Option<&str>| Bind::OptStr(v.map(str::to_string));
+            sql.push(if i == 0 { "" } else { ", " }).push_bind(
+                "(?, ?, ?, ?, ?, ?, ?)",
+                [
+                    Bind::I64(e.saga_id),
+                    Bind::I64(e.node),
+                    Bind::Str(e.step.into()),
+                    Bind::Str(e.event.into()),
+                    text(e.output),
+                    text(e.error),
+                    Bind::Time(now),
+                ],
+            );
+        }
+        self.execute(&sql).await?;
         Ok(())
     }
 

@@ -10,6 +10,8 @@ use crate::{Conn, Result, on_conn};
 pub enum Bind {
     I64(i64),
     Str(String),
+    /// A text value or NULL.
+    OptStr(Option<String>),
     Bool(bool),
     Time(DateTime<Utc>),
 }
@@ -96,6 +98,7 @@ macro_rules! bound {
             q = match b {
                 Bind::I64(v) => q.bind(*v),
                 Bind::Str(v) => q.bind(v.clone()),
+                Bind::OptStr(v) => q.bind(v.clone()),
                 Bind::Bool(v) => q.bind(*v),
                 Bind::Time(v) => q.bind(*v),
             };

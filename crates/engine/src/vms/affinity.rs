@@ -159,12 +159,9 @@ pub async fn objs_of_vms(
     c: &mut Conn<'_>,
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Obj>>, ApiError> {
-    let mut out = HashMap::new();
-    for id in ids {
-        let of_vm = groups::groups_of_vm(c, *id).await?;
-        if !of_vm.is_empty() {
-            out.insert(*id, of_vm.iter().map(groups::entry).collect());
-        }
+    let mut out: HashMap<i64, Vec<Obj>> = HashMap::new();
+    for (id, group) in c.affinity_groups_of_vms(ids).await? {
+        out.entry(id).or_default().push(groups::entry(&group));
     }
     Ok(out)
 }
