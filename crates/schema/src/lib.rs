@@ -51,6 +51,7 @@ pub mod vpc_offering;
 pub mod zone;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use sqlx::PgPool;
@@ -58,6 +59,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -90,9 +92,13 @@ pub enum Backend {
 /// A connection pool to one of the two backends.
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    /// The pool and the queue its write transactions take turns in.
+    Sqlite(SqlitePool, Arc<Semaphore>),
     Postgres(PgPool),
 }
+
+/// How long a SQLite writer waits for its turn (the connections' busy timeout).
+const SQLITE_WRITE_WAIT: Duration = Duration::from_secs(10);
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -127,7 +133,7 @@ impl Store {
                 .min_connections(1)
                 .connect_with(opts)
                 .await?;
-            Ok(Store::Sqlite(pool))
+            Ok(Store::Sqlite(pool, Arc::new(Semaphore::new(1))))
         } else {
             Err(StoreError::Url {
                 url: redact(url),
@@ -138,7 +144,7 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Sqlite(..) => Backend::Sqlite,
             Store::Postgres(_) => Backend::Postgres,
         }
     }
@@ -146,7 +152,7 @@ impl Store {
     /// Applies every migration not yet applied (append-only, checksummed by sqlx).
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Store::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Store::Sqlite(p, _) => SQLITE_MIGRATIONS.run(p).await?,
             Store::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
@@ -155,23 +161,33 @@ impl Store {
     /// A pooled connection for statements that need no transaction.
     pub async fn acquire(&self) -> Result<Pooled> {
         Ok(match self {
-            Store::Sqlite(p) => Pooled::Sqlite(p.acquire().await?),
+            Store::Sqlite(p, _) => Pooled::Sqlite(p.acquire().await?),
             Store::Postgres(p) => Pooled::Postgres(p.acquire().await?),
         })
     }
 
     /// Starts a write transaction. SQLite takes its write lock up front (`BEGIN
-    /// IMMEDIATE`) so two writers queue instead of failing with SQLITE_BUSY mid-way.
+    /// IMMEDIATE`) so two writers queue instead of failing with SQLITE_BUSY mid-way,
+    /// and this server's write transactions take turns in a queue first: a writer
+    /// waiting in SQLite's busy handler sleeps up to 100 ms at a time, leaving the lock
+    /// idle, while a queued one starts the moment the previous one ends.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Sqlite(p, turn) => {
+                let permit = tokio::time::timeout(SQLITE_WRITE_WAIT, turn.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(|p| p.ok())
+                    .ok_or(sqlx::Error::PoolTimedOut)?;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, permit)
+            }
             Store::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
 
     pub async fn close(&self) {
         match self {
-            Store::Sqlite(p) => p.close().await,
+            Store::Sqlite(p, _) => p.close().await,
             Store::Postgres(p) => p.close().await,
         }
     }
@@ -202,23 +218,24 @@ impl Pooled {
     }
 }
 
-/// An explicit transaction; dropped without [`Tx::commit`] it rolls back.
+/// An explicit transaction; dropped without [`Tx::commit`] it rolls back. A SQLite
+/// one holds its server's write turn until it ends.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'static, Sqlite>, OwnedSemaphorePermit),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub fn c(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Sqlite(t, _) => Conn::Sqlite(t),
             Tx::Postgres(t) => Conn::Postgres(t),
         }
     }
 
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _turn) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())

@@ -55,7 +55,7 @@ fn check_golden(backend: &str, actual: &str) {
 }
 
 async fn sqlite_schema(store: &Store) -> String {
-    let Store::Sqlite(pool) = store else {
+    let Store::Sqlite(pool, _) = store else {
         panic!("not SQLite")
     };
     let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
@@ -140,7 +140,7 @@ async fn postgres_schema(store: &Store) -> String {
 async fn applied_migrations(store: &Store) -> Vec<i64> {
     let sql = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
     match store {
-        Store::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+        Store::Sqlite(p, _) => sqlx::query_scalar(sql).fetch_all(p).await,
         Store::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
     }
     .expect("read _sqlx_migrations")
@@ -187,7 +187,7 @@ async fn check_backend(store: Store, backend: &str) {
 
 async fn sqlite_or_pg(store: &Store) -> String {
     match store {
-        Store::Sqlite(_) => sqlite_schema(store).await,
+        Store::Sqlite(..) => sqlite_schema(store).await,
         Store::Postgres(_) => postgres_schema(store).await,
     }
 }

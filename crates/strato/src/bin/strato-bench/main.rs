@@ -17,12 +17,17 @@
 //! hosts with that many deployVirtualMachine calls in flight, then measures
 //! listVirtualMachines (see `vms.rs`).
 //!
+//! `--scenario kvm --guests 10` runs `strato quickstart --kvm` and times deploys of real
+//! guests: Strato's overhead (API to QEMU launched) and guest boot (see `kvm.rs`; the
+//! `strato` binary must be built with `--features kvm`; needs root and libvirtd).
+//!
 //! The server binary is looked up next to this executable (`target/release/strato`);
 //! both are built by the command above. Every child server is killed when the bench
 //! ends, also on errors.
 
 mod child;
 mod hosts;
+mod kvm;
 mod report;
 mod templates;
 mod vms;
@@ -52,6 +57,9 @@ enum Scenario {
     /// `--vms` deployVirtualMachine calls, `--concurrency` in flight: jobid latency,
     /// deploys/s, then listVirtualMachines latency with the VMs present.
     Vms,
+    /// `--guests` real guests deployed one at a time through `strato quickstart --kvm`:
+    /// Strato's overhead (API to QEMU launched) and guest boot.
+    Kvm,
 }
 
 #[derive(Parser, Clone)]
@@ -85,6 +93,13 @@ struct Opts {
     /// deployVirtualMachine calls in total (--scenario vms).
     #[arg(long, default_value_t = 10_000)]
     vms: usize,
+    /// Real guests deployed one after the other (--scenario kvm).
+    #[arg(long, default_value_t = 10)]
+    guests: usize,
+    /// A built small template (scripts/build-small-template.sh) for quickstart --kvm
+    /// to use instead of building one (--scenario kvm).
+    #[arg(long)]
+    template: Option<PathBuf>,
     /// Seconds to leave the server idle before reading its RSS.
     #[arg(long, default_value_t = 2)]
     idle_secs: u64,
@@ -142,7 +157,7 @@ impl Opts {
     fn requests(&self) -> usize {
         self.requests.unwrap_or(match self.scenario {
             Scenario::Api => 2000,
-            Scenario::Hosts | Scenario::Templates | Scenario::Vms => 200,
+            Scenario::Hosts | Scenario::Templates | Scenario::Vms | Scenario::Kvm => 200,
         })
     }
 
@@ -182,6 +197,9 @@ async fn main_async(opts: Opts) -> Result<()> {
             .await
             .map(|r| (r.to_json(), r.table())),
         Scenario::Vms => vms::run(&opts, &bin, &mut backend)
+            .await
+            .map(|r| (r.to_json(), r.table())),
+        Scenario::Kvm => kvm::run(&opts, &bin)
             .await
             .map(|r| (r.to_json(), r.table())),
     };
