@@ -233,6 +233,19 @@ impl Drop for KvmCloud {
         }
         // The guests of this cloud: domains whose definition points into its directory.
         let dir = self.dir.path().to_string_lossy().into_owned();
+        // Its guest networks' routers (a network namespace with dnsmasq each), which the
+        // killed agent could not take down: `<dir>/kvm/agent/kvm/routers/<bridge>`.
+        let routers = self.dir.path().join("kvm/agent/kvm/routers");
+        for bridge in std::fs::read_dir(routers).into_iter().flatten().flatten() {
+            let ns = format!("strato-r-{}", bridge.file_name().to_string_lossy());
+            if let Ok(out) = Command::new("ip").args(["netns", "pids", &ns]).output() {
+                let text = String::from_utf8_lossy(&out.stdout);
+                for pid in text.split_whitespace().filter_map(|p| p.parse().ok()) {
+                    kill(pid);
+                }
+            }
+            let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+        }
         for name in virsh(&["list", "--all", "--name"]).lines() {
             let name = name.trim();
             if !name.is_empty() && virsh(&["dumpxml", name]).contains(&dir) {
