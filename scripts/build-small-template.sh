@@ -10,9 +10,9 @@
 #   STRATO-GUEST-UP <uptime>s            userspace started (the marker tests wait for)
 #   STRATO-GUEST-DHCP <ip/prefix>        eth0 got a DHCP lease (busybox udhcpc)
 #   STRATO-GUEST-POWEROFF                the ACPI power button was pressed
-#   STRATO-GUEST-DISKS <vda vdb ...>     at boot, and whenever the set of /sys/block/vd*
-#                                        changes (a hot-plugged or unplugged volume; polled
-#                                        every second)
+#   STRATO-GUEST-DISKS <vda vdb ...>     at boot once acpid runs (from then on the ACPI
+#                                        button is heard), and whenever the set of
+#                                        /sys/block/vd* changes (hot-plug; polled every second)
 # It then idles; the ACPI power button (virsh shutdown) powers it off (busybox acpid).
 # Root has a shell on tty1 (VNC) and one on the serial port ttyS0. The KVM driver makes
 # the serial port a unix socket (<data dir>/console/<vm>.sock) whose output is also
@@ -32,7 +32,7 @@ for tool in apt-get apt-cache dpkg-deb cpio gzip mkfs.vfat mcopy syslinux qemu-i
     command -v "$tool" >/dev/null || { echo "missing $tool (run scripts/setup-kvm-host.sh)" >&2; exit 1; }
 done
 BUSYBOX=/bin/busybox
-[ -x "$BUSYBOX" ] && "$BUSYBOX" --list | grep -qx acpid ||
+[ -x "$BUSYBOX" ] && "$BUSYBOX" --list | grep -x acpid >/dev/null ||
     { echo "missing busybox-static (run scripts/setup-kvm-host.sh)" >&2; exit 1; }
 
 W=$(mktemp -d /tmp/strato-tpl.XXXXXX)
@@ -67,7 +67,12 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>
 echo "STRATO-GUEST-UP \$(cut -d' ' -f1 /proc/uptime)s"
 # Order matters: virtio needs virtio_ring first, or vda/eth0 silently do not appear.
 for m in ${MODS[*]}; do insmod /mod/\$m.ko 2>/dev/null; done
-# The set of virtio disks, at boot and whenever it changes (hot-plug).
+hostname "\$(sed -n 's/.*strato.hostname=\([^ ]*\).*/\1/p' /proc/cmdline)"
+[ -n "\$(hostname)" ] || hostname strato-guest
+# -l: busybox acpid exits at once if it cannot open its log (/var/log/acpid.log).
+acpid -c /etc/acpi -l /dev/null
+# The set of virtio disks, at boot and whenever it changes (hot-plug). Started after
+# acpid, so a first DISKS line also says the ACPI button (stop, reboot) is heard.
 (
     prev=none
     while true; do
@@ -77,10 +82,6 @@ for m in ${MODS[*]}; do insmod /mod/\$m.ko 2>/dev/null; done
         sleep 1
     done
 ) &
-hostname "\$(sed -n 's/.*strato.hostname=\([^ ]*\).*/\1/p' /proc/cmdline)"
-[ -n "\$(hostname)" ] || hostname strato-guest
-# -l: busybox acpid exits at once if it cannot open its log (/var/log/acpid.log).
-acpid -c /etc/acpi -l /dev/null
 ip link set lo up
 if ip link show eth0 >/dev/null 2>&1; then
     ip link set eth0 up

@@ -153,6 +153,13 @@ pub async fn reserve(
     }
     let full = full_clusters(&hosts, req, &f);
     hosts.retain(|h| h.cluster_id.is_none_or(|c| !full.contains(&c)));
+    if hosts.is_empty() {
+        return Err(insufficient(
+            NO_SERVER,
+            "every cluster in the requested scope is over its allocated-capacity disable \
+             threshold for this VM",
+        ));
+    }
     order(c, engine, &mut hosts, req.account_id).await?;
     rules.apply(&mut hosts);
     if hosts.is_empty() {

@@ -236,7 +236,8 @@ impl Drop for KvmCloud {
         // Its guest networks' routers (a network namespace with dnsmasq each), which the
         // killed agent could not take down: `<dir>/kvm/agent/kvm/routers/<bridge>`.
         let routers = self.dir.path().join("kvm/agent/kvm/routers");
-        for bridge in std::fs::read_dir(routers).into_iter().flatten().flatten() {
+        let dirs = std::fs::read_dir(routers).into_iter().flatten().flatten();
+        for bridge in dirs.filter(|e| e.path().is_dir()) {
             let ns = format!("strato-r-{}", bridge.file_name().to_string_lossy());
             if let Ok(out) = Command::new("ip").args(["netns", "pids", &ns]).output() {
                 let text = String::from_utf8_lossy(&out.stdout);
