@@ -17,7 +17,7 @@ use strato_api::response::{Node, Obj, Reply};
 use strato_common::ApiError;
 
 use crate::signing::{base, sign};
-use crate::{Ctx, Engine, access, agents, secrets};
+use crate::{Ctx, Engine, agents, secrets, vms};
 
 /// Path of the console proxy on the API listener.
 pub const PATH: &str = "/console/";
@@ -51,25 +51,16 @@ fn payload(vm_id: i64, expires: i64, extra: &str) -> String {
 }
 
 pub async fn create_console_endpoint(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
-    let uuid = args.required_str("virtualmachineid")?;
     let extra = args.str("token").unwrap_or("");
     if extra.contains(|c: char| !c.is_ascii_alphanumeric() && c != '-') || extra.len() > 64 {
         return Err(ApiError::param(
             "token: up to 64 letters, digits and '-' expected",
         ));
     }
-    let mut db = ctx.engine.store.acquire().await?;
-    let mut c = db.c();
-    let vm = c
-        .vm_by_uuid(uuid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("virtualmachineid", uuid, "virtual machine"))?;
-    let owner = c
-        .account_by_id(vm.account_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("the VM's owner is gone"))?;
-    access::check_account(&ctx.caller, &owner)?;
-    drop(db);
+    let vm = {
+        let mut db = ctx.engine.store.acquire().await?;
+        vms::vm_by_named(&mut db.c(), &ctx.caller, &args, "virtualmachineid").await?
+    };
     let refused = |details: String| {
         Ok(Reply::Object(
             Obj::new("consoleendpoint")

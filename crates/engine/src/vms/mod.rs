@@ -59,7 +59,16 @@ pub async fn vm_by_named(
     args: &Args,
     param: &str,
 ) -> Result<VmRow, ApiError> {
-    let id = args.required_str(param)?;
+    vm_by_uuid_for(c, caller, param, args.required_str(param)?).await
+}
+
+/// VM `id` (given as parameter `param`), if the caller may act on it.
+pub async fn vm_by_uuid_for(
+    c: &mut Conn<'_>,
+    caller: &Caller,
+    param: &str,
+    id: &str,
+) -> Result<VmRow, ApiError> {
     let vm = c
         .vm_by_uuid(id)
         .await?

@@ -20,7 +20,7 @@ use super::{DATADISK, ROOT, view, volume_by_param};
 use crate::caller::Caller;
 use crate::sagas::{self, EngineSaga};
 use crate::vms::host_ops;
-use crate::{Ctx, Engine, access};
+use crate::{Ctx, Engine};
 
 /// Data volumes a VM may have at once.
 pub const MAX_DATA_VOLUMES: i64 = 6;
@@ -335,16 +335,7 @@ async fn host_reaches(ctx: &Ctx, vm: &VmRow, host: i64, pool: i64) -> Result<boo
 
 /// The VM named by `uuid` (parameter `virtualmachineid`), if the caller may use it.
 pub async fn vm_for(c: &mut Conn<'_>, caller: &Caller, uuid: &str) -> Result<VmRow, ApiError> {
-    let vm = c
-        .vm_by_uuid(uuid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("virtualmachineid", uuid, "virtual machine"))?;
-    let owner = c
-        .account_by_id(vm.account_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("the VM's owner is gone"))?;
-    access::check_account(caller, &owner)?;
-    Ok(vm)
+    crate::vms::vm_by_uuid_for(c, caller, "virtualmachineid", uuid).await
 }
 
 pub async fn attach_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {

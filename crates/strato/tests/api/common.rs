@@ -349,3 +349,62 @@ pub async fn new_account(
     );
     (client, account)
 }
+
+/// A running `strato quickstart` child and the lines it printed up to "Press Ctrl-C".
+pub struct Quickstart {
+    pub child: std::process::Child,
+    pub lines: Vec<String>,
+}
+
+impl Quickstart {
+    /// Starts `strato quickstart EXTRA --listen 127.0.0.1:PORT --agent-listen
+    /// 127.0.0.1:AGENT_PORT --data-dir DIR` and waits (up to `within`) until it is ready.
+    pub async fn spawn(
+        extra: &[&str],
+        port: u16,
+        agent_port: u16,
+        dir: &std::path::Path,
+        within: std::time::Duration,
+    ) -> Quickstart {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_strato"))
+            .arg("quickstart")
+            .args(extra)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--agent-listen", &format!("127.0.0.1:{agent_port}")])
+            .arg("--data-dir")
+            .arg(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn strato quickstart");
+        let stdout = child.stdout.take().expect("stdout");
+        let lines = tokio::task::spawn_blocking(move || {
+            let mut seen = Vec::new();
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let done = line.starts_with("Press Ctrl-C");
+                seen.push(line);
+                if done {
+                    break;
+                }
+            }
+            seen
+        });
+        let lines = tokio::time::timeout(within, lines)
+            .await
+            .unwrap_or_else(|_| panic!("quickstart not ready within {within:?}"))
+            .expect("join");
+        Quickstart { child, lines }
+    }
+
+    /// The value printed after `label` ("API key:").
+    pub fn value(&self, label: &str) -> String {
+        self.lines
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {label} line in {:?}", self.lines))
+    }
+}

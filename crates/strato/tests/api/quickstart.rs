@@ -1,11 +1,9 @@
 //! `strato quickstart` (the README's first command) from an empty data directory: the
 //! server starts, builds a ready zone, and prints working admin keys.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::Client;
+use crate::common::{Client, Quickstart};
 
 #[tokio::test]
 async fn quickstart_prints_keys_and_builds_a_ready_zone() {
@@ -18,54 +16,19 @@ async fn quickstart_prints_keys_and_builds_a_ready_zone() {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("port");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strato"))
-        .args([
-            "quickstart",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--agent-listen",
-            &format!("127.0.0.1:{agent_port}"),
-        ])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn quickstart");
-    let stdout = child.stdout.take().expect("stdout");
-    let lines = tokio::task::spawn_blocking(move || {
-        let mut seen = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let done = line.starts_with("Press Ctrl-C");
-            seen.push(line);
-            if done {
-                break;
-            }
-        }
-        seen
-    });
-    let lines = tokio::time::timeout(Duration::from_secs(60), lines)
-        .await
-        .expect("quickstart within 60 s")
-        .expect("join");
-    let value = |label: &str| {
-        lines
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
-            .unwrap_or_else(|| panic!("no {label} line in {lines:?}"))
-    };
+    let mut qs =
+        Quickstart::spawn(&[], port, agent_port, dir.path(), Duration::from_secs(60)).await;
     let client = Client::new(
         &format!("http://127.0.0.1:{port}/client/api"),
-        &value("API key:"),
-        &value("Secret key:"),
+        &qs.value("API key:"),
+        &qs.value("Secret key:"),
     );
     assert!(
-        lines
+        qs.lines
             .iter()
             .any(|l| l.starts_with("Built zone Sandbox-simulator")),
-        "{lines:?}"
+        "{:?}",
+        qs.lines
     );
     let zones = client.ok("listZones", &[]).await;
     assert_eq!(zones["zone"][0]["allocationstate"], "Enabled");
@@ -115,6 +78,6 @@ async fn quickstart_prints_keys_and_builds_a_ready_zone() {
     let address = vm["nic"][0]["ipaddress"].as_str().unwrap_or_default();
     assert!(address.starts_with("10.1.1."), "{job}");
     assert_eq!(vm["nic"][0]["type"], "Isolated", "{job}");
-    let _ = child.kill();
-    let _ = child.wait();
+    let _ = qs.child.kill();
+    let _ = qs.child.wait();
 }

@@ -13,20 +13,7 @@ async fn a_libvirt_refusal_is_the_jobs_error() {
     };
     // A first VM puts the template into the pool.
     cloud.deploy("kvm-first").await;
-    let job = cloud
-        .admin
-        .wait_job_within(
-            "deployVirtualMachine",
-            &[
-                ("zoneid", &cloud.zone),
-                ("templateid", &cloud.template),
-                ("serviceofferingid", &cloud.offering),
-                ("name", "kvm-clash"),
-                ("startvm", "false"),
-            ],
-            crate::harness::JOB,
-        )
-        .await;
+    let job = cloud.deploy_job("kvm-clash", &[("startvm", "false")]).await;
     let vm = job["jobresult"]["virtualmachine"].clone();
     let id = vm["id"].as_str().expect("id").to_string();
     let instance = vm["instancename"]

@@ -1,14 +1,13 @@
 //! One `strato quickstart --kvm` per test, on a fresh data directory, plus what a test
 //! needs to look at the host: guest serial logs, libvirt domain states, QEMU pids.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::Client;
+use crate::common::{Client, Quickstart};
 use crate::host::{prerequisites, template};
 
 /// How long a guest may take to print a marker (TCG on a loaded 2-core machine).
@@ -59,40 +58,16 @@ impl KvmCloud {
         std::fs::create_dir_all(&kvm_dir).expect("kvm dir");
         std::fs::copy(template(), kvm_dir.join("strato-small.qcow2")).expect("copy template");
         let (port, agent_port) = (free_port(), free_port());
-        let mut quickstart = Command::new(env!("CARGO_BIN_EXE_strato"))
-            .args(["quickstart", "--kvm"])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--agent-listen", &format!("127.0.0.1:{agent_port}")])
-            .arg("--data-dir")
-            .arg(dir.path())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn strato quickstart --kvm");
-        let stdout = quickstart.stdout.take().expect("stdout");
-        let lines = tokio::task::spawn_blocking(move || {
-            let mut seen = Vec::new();
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let done = line.starts_with("Press Ctrl-C");
-                seen.push(line);
-                if done {
-                    break;
-                }
-            }
-            seen
-        });
-        let lines = tokio::time::timeout(Duration::from_secs(300), lines)
-            .await
-            .expect("quickstart --kvm ready within 300 s")
-            .expect("join");
-        let value = |label: &str| {
-            lines
-                .iter()
-                .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
-                .unwrap_or_else(|| panic!("no {label} line in {lines:?}"))
-        };
+        let qs = Quickstart::spawn(
+            &["--kvm"],
+            port,
+            agent_port,
+            dir.path(),
+            Duration::from_secs(300),
+        )
+        .await;
+        let value = |label: &str| qs.value(label);
+        let lines = &qs.lines;
         let agent_pid = value("KVM agent: pid")
             .split(',')
             .next()
@@ -146,28 +121,30 @@ impl KvmCloud {
             restarted_agent: None,
             token: value("Agent token (strato agent --token):"),
             dir,
-            quickstart,
+            quickstart: qs.child,
             _serial: serial,
         })
     }
 
     /// Deploys a VM from the template and waits for the job; returns the VM.
     pub async fn deploy(&self, name: &str) -> Value {
-        let job = self
-            .admin
-            .wait_job_within(
-                "deployVirtualMachine",
-                &[
-                    ("zoneid", &self.zone),
-                    ("templateid", &self.template),
-                    ("serviceofferingid", &self.offering),
-                    ("name", name),
-                ],
-                JOB,
-            )
-            .await;
+        let job = self.deploy_job(name, &[]).await;
         assert_eq!(job["jobstatus"], 1, "deploy {name}: {job}");
         job["jobresult"]["virtualmachine"].clone()
+    }
+
+    /// Runs deployVirtualMachine from the template with `extra` parameters; the job.
+    pub async fn deploy_job(&self, name: &str, extra: &[(&str, &str)]) -> Value {
+        let mut params = vec![
+            ("zoneid", self.zone.as_str()),
+            ("templateid", self.template.as_str()),
+            ("serviceofferingid", self.offering.as_str()),
+            ("name", name),
+        ];
+        params.extend_from_slice(extra);
+        self.admin
+            .wait_job_within("deployVirtualMachine", &params, JOB)
+            .await
     }
 
     /// Runs an async command on a real guest; asserts it succeeded; returns the result.

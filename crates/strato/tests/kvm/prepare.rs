@@ -43,20 +43,7 @@ async fn a_vm_deployed_stopped_gets_its_disk_and_boots_at_first_start() {
     let Some(cloud) = KvmCloud::start().await else {
         return;
     };
-    let job = cloud
-        .admin
-        .wait_job_within(
-            "deployVirtualMachine",
-            &[
-                ("zoneid", &cloud.zone),
-                ("templateid", &cloud.template),
-                ("serviceofferingid", &cloud.offering),
-                ("name", "kvm-later"),
-                ("startvm", "false"),
-            ],
-            crate::harness::JOB,
-        )
-        .await;
+    let job = cloud.deploy_job("kvm-later", &[("startvm", "false")]).await;
     let vm = &job["jobresult"]["virtualmachine"];
     assert_eq!(vm["state"], "Stopped", "{job}");
     let id = vm["id"].as_str().expect("id").to_string();
