@@ -224,6 +224,19 @@ impl Conn<'_> {
         Ok((total, self.fetch_all(&sql).await?))
     }
 
+    /// Names the management server that will connect host `id` itself (a simulated host
+    /// added in-process), so the host monitor never takes it for an orphan meanwhile.
+    pub async fn claim_host(&mut self, id: i64, msid: &str) -> Result<()> {
+        const SQL: &str = "UPDATE host SET mgmt_server = $1 WHERE id = $2";
+        on_conn!(self, |c| sqlx::query(SQL)
+            .bind(msid)
+            .bind(id)
+            .execute(&mut **c)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
     /// Records what a (re)connecting agent announced and that this server now holds it.
     pub async fn host_connected(
         &mut self,

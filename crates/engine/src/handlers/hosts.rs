@@ -259,6 +259,8 @@ pub async fn add_host(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     tx.c()
         .set_detail("host", id, "simulator.inprocess", &url)
         .await?;
+    // This server connects it in a moment; until then it is not an orphan.
+    tx.c().claim_host(id, &ctx.engine.msid).await?;
     if let Some(creds) = &creds {
         store_credentials(&mut tx.c(), id, creds).await?;
     }
