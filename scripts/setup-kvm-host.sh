@@ -15,7 +15,8 @@
 #      resolves it before reading qemu.conf), the state/log/run directories, and a
 #      /etc/libvirt/qemu.conf running QEMU as root with no security driver, no cgroups and
 #      no virtlogd (stdio_handler = "file").
-#   3. Starts libvirtd (and virtlogd) by hand when there is no systemd, or through systemctl
+#   3. Raises net.ipv4.igmp_max_memberships (one multicast group per VXLAN network).
+#   4. Starts libvirtd (and virtlogd) by hand when there is no systemd, or through systemctl
 #      when systemd runs. Waits for the socket and warms QEMU's capability cache (the first
 #      call after an install takes about 8 s).
 #
@@ -102,6 +103,16 @@ if [ ! -s "$QEMU_CONF" ] || head -1 "$QEMU_CONF" | grep -q "strato scripts/setup
     fi
 else
     log "$QEMU_CONF was edited by hand; leaving it"
+fi
+
+# --- 2b. kernel settings ------------------------------------------------------------------
+# Each VXLAN guest network with a VM on this host joins one multicast group on the kernel's
+# single VXLAN socket, capped by igmp_max_memberships (default 20, as CloudStack's VXLAN
+# guide warns). Matches strato_hypervisor_kvm::network::IGMP_MEMBERSHIPS.
+IGMP=/proc/sys/net/ipv4/igmp_max_memberships
+if [ -w "$IGMP" ] && [ "$(cat "$IGMP")" -lt 1024 ]; then
+    echo 1024 > "$IGMP"
+    log "net.ipv4.igmp_max_memberships = 1024 (VXLAN networks per host)"
 fi
 
 [ "$START" -eq 1 ] || { log "done (not started: --no-start)"; exit 0; }

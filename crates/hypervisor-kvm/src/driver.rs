@@ -167,6 +167,10 @@ impl KvmDriver {
         if routers > 0 {
             tracing::info!(routers, "guest network routers found");
         }
+        // Bridges a crash left behind with nothing on them.
+        if let Err(e) = network::release_idle().await {
+            tracing::warn!("cannot remove idle network bridges: {e}");
+        }
         tokio::spawn(poll(Arc::downgrade(&inner)));
         Ok(Self { inner })
     }

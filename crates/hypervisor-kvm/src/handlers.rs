@@ -201,6 +201,7 @@ impl Inner {
             }
             Command::SetupNetwork(spec) => {
                 let router = RouterSpec::for_network(&spec, None)?;
+                let _plug = network::PLUG.read().await;
                 let bridge = network::ensure(&spec).await?;
                 if let Some(router) = router {
                     self.routers.setup(router).await?;
@@ -317,6 +318,7 @@ impl Inner {
         let lock = self.vm_lock(&spec.name);
         let _g = lock.lock().await;
         let _busy = self.busy(&spec.name);
+        let _plug = network::PLUG.read().await;
         // Checked before anything is made: every NIC's router and lease.
         let wanted = Wanted::for_vm(&spec)?;
         let (disks, nics) = self.resolve(&spec).await?;
@@ -422,6 +424,7 @@ impl Inner {
             .await?;
         self.set_known(name, None);
         self.routers.detach_vm(name).await?;
+        network::release_idle().await?;
         if xml::validate_name(name).is_ok() {
             let _ = std::fs::remove_file(self.console_log(name));
             let _ = std::fs::remove_file(self.console_socket(name));

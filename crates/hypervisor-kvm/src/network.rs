@@ -174,7 +174,13 @@ pub(crate) fn exists(device: &str) -> bool {
     std::path::Path::new("/sys/class/net").join(device).exists()
 }
 
+/// Held shared by whatever plugs into a bridge (a VM start, from [`ensure`] until its
+/// taps are on it; a router set-up) and exclusively by [`release_idle`], so a bridge made
+/// for a VM that is still starting never looks idle.
+pub static PLUG: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 /// Creates what is missing of the network's bridge and uplink; returns the bridge.
+/// Callers hold [`PLUG`] shared.
 pub async fn ensure(spec: &NetworkSpec) -> Result<String, AgentError> {
     // One at a time: two VMs starting on a new network would both see the bridge
     // missing and the second `ip link add` would fail.
@@ -193,12 +199,88 @@ pub async fn ensure(spec: &NetworkSpec) -> Result<String, AgentError> {
             // An uplink that already existed keeps whatever master it has.
             continue;
         }
-        ip(&s.args).await?;
+        if let Err(e) = ip(&s.args).await {
+            return Err(explain_vxlan_limit(e));
+        }
     }
     if !created.is_empty() {
         tracing::info!(%bridge, devices = ?created, "created network devices");
     }
     Ok(bridge)
+}
+
+/// Every VXLAN device joins its multicast group on the one VXLAN socket, and the kernel
+/// caps a socket's groups at `net.ipv4.igmp_max_memberships` (20 by default): the next
+/// device fails to come up with ENOBUFS. Say so, and how to fix it.
+fn explain_vxlan_limit(e: AgentError) -> AgentError {
+    if !e.message.contains("No buffer space available") {
+        return e;
+    }
+    let limit = std::fs::read_to_string("/proc/sys/net/ipv4/igmp_max_memberships")
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|_| "?".into());
+    AgentError::new(
+        e.kind,
+        format!(
+            "{}: this host's VXLAN networks use all {limit} multicast groups \
+             net.ipv4.igmp_max_memberships allows; raise it (scripts/setup-kvm-host.sh sets {IGMP_MEMBERSHIPS})",
+            e.message
+        ),
+    )
+}
+
+/// What scripts/setup-kvm-host.sh sets `net.ipv4.igmp_max_memberships` to: one group per
+/// VXLAN network with a VM on the host.
+pub const IGMP_MEMBERSHIPS: u32 = 1024;
+
+/// The uplink a bridge of ours carries (`brvx-<vni>` → `vxlan<vni>`, `br<dev>-<id>` →
+/// `<dev>.<id>`), or `None` for a bridge Strato did not make per network (`cloudbr0`, a
+/// named bridge), which is never removed.
+fn uplink_of(bridge: &str) -> Option<String> {
+    if let Some(vni) = bridge.strip_prefix("brvx-") {
+        return vni.parse::<u32>().ok().map(|vni| format!("vxlan{vni}"));
+    }
+    let (dev, id) = bridge.strip_prefix("br")?.rsplit_once('-')?;
+    let id = id.parse::<u16>().ok()?;
+    (!dev.is_empty()).then(|| format!("{dev}.{id}"))
+}
+
+/// Removes the per-network bridges (and their VLAN/VXLAN uplinks) nothing is plugged into
+/// any more: no VM tap and no router. CloudStack's KVM agent does the same when a VM
+/// leaves a network; without it every network a host ever saw keeps a device, and VXLAN
+/// ones a multicast group. Returns the bridges removed.
+pub async fn release_idle() -> Result<Vec<String>, AgentError> {
+    let _g = PLUG.write().await;
+    let Ok(entries) = std::fs::read_dir("/sys/class/net") else {
+        return Ok(Vec::new());
+    };
+    let mut removed = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let bridge = entry.file_name().to_string_lossy().into_owned();
+        let Some(uplink) = uplink_of(&bridge) else {
+            continue;
+        };
+        let Ok(ports) = std::fs::read_dir(entry.path().join("brif")) else {
+            continue; // not a bridge
+        };
+        let busy = ports
+            .filter_map(Result::ok)
+            .any(|p| p.file_name().to_string_lossy() != uplink);
+        // No uplink: a bridge that only looks like ours (an operator's `br-ex-12`).
+        if busy || !exists(&uplink) {
+            continue;
+        }
+        for dev in [&uplink, &bridge] {
+            if exists(dev) {
+                ip(&["link".into(), "del".into(), dev.into()]).await?;
+            }
+        }
+        removed.push(bridge);
+    }
+    if !removed.is_empty() {
+        tracing::info!(bridges = ?removed, "removed idle network bridges");
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]
@@ -221,6 +303,16 @@ mod tests {
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn only_per_network_bridges_have_an_uplink_to_release() {
+        assert_eq!(uplink_of("brvx-5001").as_deref(), Some("vxlan5001"));
+        assert_eq!(uplink_of("breth1-100").as_deref(), Some("eth1.100"));
+        assert_eq!(uplink_of("cloudbr0"), None);
+        assert_eq!(uplink_of("brvx-x"), None);
+        assert_eq!(uplink_of("br-7"), None);
+        assert_eq!(uplink_of("virbr0"), None);
     }
 
     #[test]

@@ -223,6 +223,18 @@ impl Drop for KvmCloud {
                 }
             }
             let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+            // And its bridge with the VXLAN device: left behind, each holds one of the
+            // host's 20 multicast group memberships and later networks fail to come up.
+            let bridge = bridge.file_name().to_string_lossy().into_owned();
+            let uplink = bridge
+                .strip_prefix("brvx-")
+                .map(|vni| format!("vxlan{vni}"));
+            for dev in uplink.iter().chain([&bridge]) {
+                let _ = Command::new("ip")
+                    .args(["link", "del", dev])
+                    .stderr(Stdio::null())
+                    .status();
+            }
         }
         for name in virsh(&["list", "--all", "--name"]).lines() {
             let name = name.trim();
