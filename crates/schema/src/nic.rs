@@ -115,6 +115,18 @@ impl Conn<'_> {
             .await?))
     }
 
+    /// Does a live NIC of the network hold the address? (One index probe.)
+    pub async fn nic_ip_in_use(&mut self, network_id: i64, ip: &str) -> Result<bool> {
+        const SQL: &str = "SELECT 1 FROM nic \
+             WHERE network_id = $1 AND ip4_address = $2 AND removed IS NULL";
+        Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i32>(SQL)
+            .bind(network_id)
+            .bind(ip)
+            .fetch_optional(&mut **c)
+            .await?)
+        .is_some())
+    }
+
     /// Live NICs on a network.
     pub async fn count_live_nics(&mut self, network_id: i64) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM nic WHERE removed IS NULL");

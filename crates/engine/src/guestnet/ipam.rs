@@ -50,6 +50,16 @@ impl Pool {
         )
     }
 
+    /// A random address of the pool (not the gateway).
+    fn random(&self) -> u32 {
+        loop {
+            let a = rand::random_range(self.start..=self.end);
+            if self.contains(a) {
+                return a;
+            }
+        }
+    }
+
     /// A free address, searched from a random point so concurrent callers spread out.
     fn pick(&self, used: &HashSet<u32>) -> Option<u32> {
         let in_use = used.iter().filter(|a| self.contains(**a)).count() as u64;
@@ -63,6 +73,9 @@ impl Pool {
             .find(|a| self.contains(*a) && !used.contains(a))
     }
 }
+
+/// Random addresses an allocation tries before it reads the network's used addresses.
+const RANDOM_TRIES: usize = 3;
 
 fn random_mac() -> String {
     let b: [u8; 4] = rand::random();
@@ -91,7 +104,9 @@ async fn check_requested(
         )));
     };
     let a = pool.check_in(requested, &format!("network {}", n.uuid))?;
-    if used_addresses(c, n.id).await?.contains(&a) {
+    if c.nic_ip_in_use(n.id, &Ipv4Addr::from(a).to_string())
+        .await?
+    {
         return Err(in_use(requested, n));
     }
     Ok(a)
@@ -179,9 +194,14 @@ pub async fn allocate_nic(
     if let Some(r) = requested_ip {
         check_requested(c, network, pool.as_ref(), r).await?;
     }
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
         let address = match (requested_ip, &pool) {
             (Some(r), _) => Some(r.to_string()),
+            // A random address first: while the range is mostly free the insert takes it
+            // at once, without reading every address in use (which grows with the network).
+            (None, Some(pool)) if attempt < RANDOM_TRIES && pool.size() > 0 => {
+                Some(Ipv4Addr::from(pool.random()).to_string())
+            }
             (None, Some(pool)) => {
                 let used = used_addresses(c, network.id).await?;
                 let a = pool.pick(&used).ok_or_else(|| {
@@ -224,9 +244,7 @@ pub async fn allocate_nic(
             return Ok(existing);
         }
         if let Some(r) = requested_ip
-            && used_addresses(c, network.id)
-                .await?
-                .contains(&u32::from(ipv4("ipaddress", r)?))
+            && c.nic_ip_in_use(network.id, r).await?
         {
             return Err(in_use(r, network));
         }
