@@ -52,7 +52,8 @@ pub enum Command {
         names: Vec<String>,
     },
     /// Sent to the destination before a migration: check capacity, plug networks and
-    /// storage for `spec` → `Done`.
+    /// storage for `spec` → `Done`. With storage motion, `spec` names each moving volume
+    /// where it will be (its `VolumeMigration::dest`, created beforehand).
     PrepareForMigration(VmSpec),
     /// Live-migrate a running VM to another host → `Done`. Succeeds if the VM already
     /// runs on the destination and not here (a retried migration).
@@ -62,6 +63,12 @@ pub enum Command {
         /// Address of the destination on the migration network, if not the default.
         #[serde(default)]
         dest_ip: Option<String>,
+        /// Storage motion: the VM's volumes whose contents are copied to other pools
+        /// while it moves (the destination volumes exist already). Empty: every volume
+        /// stays where it is, on storage both hosts reach. A driver that cannot copy
+        /// storage live refuses a non-empty map with `Unsupported`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        volume_map: Vec<VolumeMigration>,
     },
 
     /// Create a volume on a pool mounted by this host, empty or as a linked clone of a
@@ -295,6 +302,13 @@ pub struct VolumeRef {
     pub volume_uuid: String,
 }
 
+/// One volume of a migrating VM moving to another pool (`src` → `dest`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeMigration {
+    pub src: VolumeRef,
+    pub dest: VolumeRef,
+}
+
 /// A template to clone a root volume from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateRef {
@@ -434,6 +448,25 @@ mod tests {
         });
         let back: Command = serde_json::from_value(serde_json::to_value(&net)?)?;
         assert_eq!(back, net);
+        Ok(())
+    }
+
+    #[test]
+    fn a_migration_without_volume_map_parses_and_serialises_as_before()
+    -> Result<(), serde_json::Error> {
+        let old =
+            serde_json::json!({"cmd": "MigrateVm", "name": "i-2-3-VM", "dest_host_guid": "h2"});
+        let parsed: Command = serde_json::from_value(old.clone())?;
+        let Command::MigrateVm { volume_map, .. } = &parsed else {
+            panic!("not a MigrateVm: {parsed:?}");
+        };
+        assert!(volume_map.is_empty());
+        let mut json = serde_json::to_value(&parsed)?;
+        assert_eq!(
+            json.as_object_mut().and_then(|o| o.remove("dest_ip")),
+            Some(serde_json::Value::Null)
+        );
+        assert_eq!(json, old);
         Ok(())
     }
 

@@ -37,7 +37,7 @@ pub use answer::{
 };
 pub use command::{
     BootDevice, Command, DhcpSpec, DiskKind, DiskSource, DiskSpec, IsoRef, Isolation, NetworkSpec,
-    NicSpec, PoolKind, PoolSpec, Provisioning, TemplateRef, VmSpec, VolumeRef,
+    NicSpec, PoolKind, PoolSpec, Provisioning, TemplateRef, VmSpec, VolumeMigration, VolumeRef,
 };
 pub use conn::{ConnReader, ConnWriter, Connection, memory_pair};
 pub use driver::{BoxFuture, DriverEvent, HypervisorDriver};

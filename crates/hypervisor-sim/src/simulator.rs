@@ -308,8 +308,9 @@ fn execute(state: &mut State, h: &str, command: Command) -> Answer {
         Command::MigrateVm {
             name,
             dest_host_guid,
+            volume_map,
             ..
-        } => vm::migrate(state, h, &name, &dest_host_guid),
+        } => vm::migrate(state, h, &name, &dest_host_guid, &volume_map),
         Command::CreateVolume {
             pool_uuid,
             volume_uuid,

@@ -178,6 +178,21 @@ pub(crate) fn copy_volume(
     Ok(AnswerData::Volume(info))
 }
 
+/// Gives the volume `to` (on a pool its host mounted) the contents of `from`: size,
+/// format and template; snapshots stay behind, as with a copy.
+pub(crate) fn mirror_volume(
+    state: &mut State,
+    from: (&str, &VolumeRef),
+    to: (&str, &VolumeRef),
+) -> Result<(), AgentError> {
+    let source = state.volume(from.0, from.1)?.clone();
+    let target = state.volume_mut(to.0, to.1)?;
+    target.size_bytes = source.size_bytes;
+    target.format = source.format;
+    target.template = source.template;
+    Ok(())
+}
+
 pub(crate) fn delete_volume(state: &mut State, host: &str, v: &VolumeRef) -> Answer {
     state.check_not_in_use(v, "delete")?;
     state

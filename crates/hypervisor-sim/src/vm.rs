@@ -3,11 +3,12 @@
 
 use strato_agent_proto::{
     AgentError, Answer, AnswerData, DiskKind, DiskSource, DiskSpec, IsoRef, PowerState, VmInfo,
-    VmSpec, VmStateReport, VmStats, VolumeRef,
+    VmSpec, VmStateReport, VmStats, VolumeMigration, VolumeRef,
 };
 
 use crate::host::bridge_name;
 use crate::state::{SimVm, State, vm_not_found};
+use crate::storage;
 
 /// CloudStack puts the CD-ROM at device id 3.
 const CDROM_DEVICE: u32 = 3;
@@ -164,7 +165,35 @@ pub(crate) fn prepare_for_migration(state: &mut State, host: &str, spec: &VmSpec
     Ok(AnswerData::Done)
 }
 
-pub(crate) fn migrate(state: &mut State, host: &str, name: &str, dest: &str) -> Answer {
+/// Points the disks of `spec` named in `volume_map` at their destinations; fails if one
+/// is not a disk of the VM.
+fn move_disks(spec: &mut VmSpec, volume_map: &[VolumeMigration]) -> Result<(), AgentError> {
+    for m in volume_map {
+        let disk = spec
+            .volumes
+            .iter_mut()
+            .find(|d| matches!(&d.source, DiskSource::Volume(v) if *v == m.src))
+            .ok_or_else(|| {
+                AgentError::invalid_argument(format!(
+                    "volume {} on pool {} is not a disk of VM {}",
+                    m.src.volume_uuid, m.src.pool_uuid, spec.name
+                ))
+            })?;
+        disk.source = DiskSource::Volume(m.dest.clone());
+    }
+    Ok(())
+}
+
+/// Live migration; with a `volume_map`, the listed volumes' contents go to the
+/// destination volumes (which must exist on pools `dest` has mounted) and the VM runs
+/// from those. The source volumes stay until deleted.
+pub(crate) fn migrate(
+    state: &mut State,
+    host: &str,
+    name: &str,
+    dest: &str,
+    volume_map: &[VolumeMigration],
+) -> Answer {
     if dest == host {
         return Err(AgentError::invalid_argument(format!(
             "VM {name} cannot migrate to the host it runs on"
@@ -201,14 +230,18 @@ pub(crate) fn migrate(state: &mut State, host: &str, name: &str, dest: &str) -> 
             "a VM named {name} already runs on host {dest}"
         )));
     }
-    let spec = vm.spec.clone();
+    let mut spec = vm.spec.clone();
     dest_host.check_memory(name, spec.memory_bytes)?;
+    move_disks(&mut spec, volume_map)?;
     state.check_disks(dest, &spec).map_err(|e| {
         AgentError::invalid_state(format!(
             "cannot migrate VM {name} to host {dest}: {}",
             e.message
         ))
     })?;
+    for m in volume_map {
+        storage::mirror_volume(state, (host, &m.src), (dest, &m.dest))?;
+    }
     let source = state.host_mut(host)?;
     source.vms.remove(name);
     let d = state.host_mut(dest)?;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use strato_agent_proto::{
     AgentError, Answer, AnswerData, Command, DiskKind, DiskSource, DiskSpec, ErrorKind, HostEvent,
     HypervisorDriver, IsoRef, Isolation, NetworkSpec, NicSpec, Placement, PoolKind, PoolSpec,
-    PowerState, TemplateRef, VmSpec, VolumeRef,
+    PowerState, TemplateRef, VmSpec, VolumeMigration, VolumeRef,
 };
 use strato_hypervisor_sim::{MockRule, MockScope, SimHostSpec, Simulator, parse_sim_url};
 
@@ -401,6 +401,7 @@ async fn migration_moves_vms_between_hosts() -> TestResult {
         name: "i-1".into(),
         dest_host_guid: dest.into(),
         dest_ip: None,
+        volume_map: Vec::new(),
     };
     // h3 has not mounted the pool.
     assert_eq!(
@@ -429,11 +430,78 @@ async fn migration_moves_vms_between_hosts() -> TestResult {
         name: "ghost".into(),
         dest_host_guid: "h2".into(),
         dest_ip: None,
+        volume_map: Vec::new(),
     };
     assert_eq!(
         kind(&run(&sim, "h1", ghost).await),
         Some(ErrorKind::NotFound)
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn migration_with_storage_moves_the_disks_to_the_destination_pools() -> TestResult {
+    let sim = sim_with(&["h1", "h2"]);
+    run(&sim, "h1", nfs("a")).await?;
+    run(&sim, "h2", nfs("b")).await?;
+    run(&sim, "h1", create("a", "root", 4 * GIB)).await?;
+    run(
+        &sim,
+        "h1",
+        Command::StartVm(with_root(vm("i-1", GIB), vol("a", "root"))),
+    )
+    .await?;
+    let moving = |dest: &str| VolumeMigration {
+        src: vol("a", "root"),
+        dest: vol(dest, "root"),
+    };
+    let to_h2 = |volume_map| Command::MigrateVm {
+        name: "i-1".into(),
+        dest_host_guid: "h2".into(),
+        dest_ip: None,
+        volume_map,
+    };
+    // Without the map, or before the destination volume exists, h2 cannot run it.
+    assert_eq!(
+        kind(&run(&sim, "h1", to_h2(vec![])).await),
+        Some(ErrorKind::InvalidState)
+    );
+    assert_eq!(
+        kind(&run(&sim, "h1", to_h2(vec![moving("b")])).await),
+        Some(ErrorKind::InvalidState)
+    );
+    let stranger = VolumeMigration {
+        src: vol("a", "other"),
+        dest: vol("b", "other"),
+    };
+    assert_eq!(
+        kind(&run(&sim, "h1", to_h2(vec![stranger])).await),
+        Some(ErrorKind::InvalidArgument)
+    );
+    assert_eq!(sim.vm_state("h1", "i-1"), Some(PowerState::Running));
+
+    run(&sim, "h2", create("b", "root", 1)).await?;
+    let arrived = with_root(vm("i-1", GIB), vol("b", "root"));
+    run(&sim, "h2", Command::PrepareForMigration(arrived)).await?;
+    run(&sim, "h1", to_h2(vec![moving("b")])).await?;
+    run(&sim, "h1", to_h2(vec![moving("b")])).await?;
+    assert_eq!(sim.vm_state("h1", "i-1"), None);
+    assert_eq!(sim.vm_state("h2", "i-1"), Some(PowerState::Running));
+    // The copy has the source's size; the VM runs from it, so the source can go but
+    // the copy cannot.
+    let copy = run(&sim, "h2", create("b", "root", 1)).await?;
+    assert!(
+        matches!(copy, AnswerData::Volume(ref v) if v.size_bytes == 4 * GIB),
+        "{copy:?}"
+    );
+    let delete = |pool: &str| Command::DeleteVolume {
+        volume: vol(pool, "root"),
+    };
+    assert_eq!(
+        kind(&run(&sim, "h2", delete("b")).await),
+        Some(ErrorKind::InvalidState)
+    );
+    run(&sim, "h1", delete("a")).await?;
     Ok(())
 }
 
@@ -446,6 +514,7 @@ async fn migration_checks_destination_memory() -> TestResult {
         name: "i-1".into(),
         dest_host_guid: "h2".into(),
         dest_ip: None,
+        volume_map: Vec::new(),
     };
     assert_eq!(
         kind(&run(&sim, "h1", migrate).await),

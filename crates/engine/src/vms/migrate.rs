@@ -143,6 +143,7 @@ async fn migrate(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
             name,
             dest_host_guid: t.host_guid.clone(),
             dest_ip: None,
+            volume_map: Vec::new(),
         },
     )
     .await?;
