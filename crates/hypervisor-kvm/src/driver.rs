@@ -54,6 +54,8 @@ pub struct KvmConfig {
     pub poll_interval: Duration,
     /// How long a guest gets to power off after the ACPI button before it is destroyed.
     pub stop_timeout: Duration,
+    /// How long a live migration may run before it is aborted (the VM stays here).
+    pub migrate_timeout: Duration,
 }
 
 impl KvmConfig {
@@ -74,6 +76,7 @@ impl KvmConfig {
             placement: Placement::default(),
             poll_interval: Duration::from_secs(2),
             stop_timeout: Duration::from_secs(60),
+            migrate_timeout: Duration::from_secs(3600),
         }
     }
 }
@@ -96,6 +99,8 @@ pub(crate) struct Inner {
     pub(crate) known: Mutex<HashMap<String, PowerState>>,
     /// VMs a command is working on right now.
     pub(crate) busy: Mutex<HashSet<String>>,
+    /// VMs prepared for an incoming migration: their arrival is no event.
+    pub(crate) incoming: Mutex<HashSet<String>>,
     pub(crate) vm_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Previous CPU samples: per VM (cpu ns, when) and for the host (/proc/stat).
     pub(crate) cpu_samples: Mutex<HashMap<String, (u64, Instant)>>,
@@ -151,6 +156,7 @@ impl KvmDriver {
             events: broadcast::channel(1024).0,
             known: Mutex::new(HashMap::new()),
             busy: Mutex::new(HashSet::new()),
+            incoming: Mutex::new(HashSet::new()),
             vm_locks: Mutex::new(HashMap::new()),
             cpu_samples: Mutex::new(HashMap::new()),
             host_cpu: Mutex::new(None),
@@ -281,9 +287,15 @@ async fn poll(weak: Weak<Inner>) {
         let mut changes = Vec::new();
         {
             let mut known = lock(&inner.known);
+            let mut incoming = lock(&inner.incoming);
             let seen: HashSet<String> = states.iter().map(|s| s.name.clone()).collect();
             for s in states {
                 if busy.contains(&s.name) || s.state == PowerState::Unknown {
+                    continue;
+                }
+                if s.state == PowerState::Running && incoming.remove(&s.name) {
+                    // Arrived by migration: known from now on, not started by hand.
+                    known.insert(s.name, s.state);
                     continue;
                 }
                 let before = known.insert(s.name.clone(), s.state);

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use strato_agent_proto::{
-    AgentError, Answer, AnswerData, Command, DiskKind, DiskSource, ErrorKind, HostStats,
-    PowerState, VmSpec, VolumeRef,
+    AgentError, Answer, AnswerData, Command, DiskKind, DiskSource, HostStats, PowerState, VmSpec,
+    VolumeRef,
 };
 
 use crate::driver::{Busy, Inner, lock};
@@ -23,13 +23,13 @@ use crate::xml::{self, DiskBus, DomainParams, ResolvedDisk, ResolvedNic};
 const ACPI_REPEAT: Duration = Duration::from_secs(5);
 
 impl Inner {
-    fn vm_lock(&self, name: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub(crate) fn vm_lock(&self, name: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = lock(&self.vm_locks);
         locks.retain(|_, l| Arc::strong_count(l) > 1);
         locks.entry(name.to_owned()).or_default().clone()
     }
 
-    fn busy(&self, name: &str) -> Busy<'_> {
+    pub(crate) fn busy(&self, name: &str) -> Busy<'_> {
         lock(&self.busy).insert(name.to_owned());
         Busy {
             inner: self,
@@ -110,14 +110,16 @@ impl Inner {
                 Ok(AnswerData::Vm(info))
             }
             Command::GetVmStats { names } => self.vm_stats(names).await,
-            Command::PrepareForMigration(spec) => {
-                self.resolve(&spec).await?;
-                Ok(AnswerData::Done)
+            Command::PrepareForMigration(spec) => self.prepare_migration(spec).await,
+            Command::MigrateVm {
+                name,
+                dest_host_guid,
+                dest_ip,
+                ..
+            } => {
+                self.migrate(&name, &dest_host_guid, dest_ip.as_deref())
+                    .await
             }
-            Command::MigrateVm { .. } => Err(AgentError::new(
-                ErrorKind::Unsupported,
-                "live migration between KVM hosts is not implemented yet",
-            )),
             Command::CreateVolume {
                 pool_uuid,
                 volume_uuid,
@@ -257,7 +259,7 @@ impl Inner {
     }
 
     /// Disks and NICs of a spec, checked and plugged (bridges created).
-    async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         spec: &VmSpec,
     ) -> Result<(Vec<ResolvedDisk>, Vec<ResolvedNic>), AgentError> {
@@ -322,18 +324,7 @@ impl Inner {
         // Checked before anything is made: every NIC's router and lease.
         let wanted = Wanted::for_vm(&spec)?;
         let (disks, nics) = self.resolve(&spec).await?;
-        if !wanted.is_empty() {
-            let defined: HashSet<String> = self
-                .libvirt
-                .call(|c| vm::states(c, &[]))
-                .await?
-                .into_iter()
-                .map(|s| s.name)
-                .collect();
-            self.routers
-                .attach_vm(&spec.name, wanted, &|n| defined.contains(n))
-                .await?;
-        }
+        self.attach_routers(&spec.name, wanted).await?;
         let password: String = spec
             .vnc_password
             .clone()
@@ -422,6 +413,37 @@ impl Inner {
         self.libvirt
             .call(move |c| vm::destroy_and_undefine(c, &n))
             .await?;
+        self.forget(name).await?;
+        Ok(AnswerData::Done)
+    }
+
+    /// Gives a VM the leases of its NICs in their networks' routers (made if missing).
+    /// Callers hold [`network::PLUG`] shared.
+    pub(crate) async fn attach_routers(
+        &self,
+        name: &str,
+        wanted: Vec<Wanted>,
+    ) -> Result<(), AgentError> {
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        // A lease held by a VM libvirt no longer knows is stale and may be taken over.
+        let defined: HashSet<String> = self
+            .libvirt
+            .call(|c| vm::states(c, &[]))
+            .await?
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        self.routers
+            .attach_vm(name, wanted, &|n| defined.contains(n))
+            .await
+    }
+
+    /// Drops what this host keeps for a VM that left it (destroyed, or migrated away):
+    /// its known state, its leases (with routers and bridges nothing uses any more) and
+    /// its console files.
+    pub(crate) async fn forget(&self, name: &str) -> Result<(), AgentError> {
         self.set_known(name, None);
         self.routers.detach_vm(name).await?;
         network::release_idle().await?;
@@ -429,7 +451,18 @@ impl Inner {
             let _ = std::fs::remove_file(self.console_log(name));
             let _ = std::fs::remove_file(self.console_socket(name));
         }
-        Ok(AnswerData::Done)
+        Ok(())
+    }
+
+    /// `virsh` on this host's libvirt, for what the bindings lack.
+    pub(crate) fn virsh(&self) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new("virsh");
+        cmd.arg("-q")
+            .arg("-c")
+            .arg(&self.config.uri)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        cmd
     }
 
     /// `CreateSnapshot`: offline by the storage layer; for a disk a running VM holds,
@@ -496,10 +529,8 @@ impl Inner {
         overlay: &std::path::Path,
         base: &std::path::Path,
     ) -> Result<(), AgentError> {
-        let out = tokio::process::Command::new("virsh")
-            .arg("-q")
-            .arg("-c")
-            .arg(&self.config.uri)
+        let out = self
+            .virsh()
             .args([
                 "blockcommit",
                 name,
@@ -512,8 +543,6 @@ impl Inner {
             .arg(overlay)
             .arg("--base")
             .arg(base)
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
             .output()
             .await
             .map_err(|e| storage::failed(format!("cannot run virsh: {e}")))?;

@@ -14,7 +14,7 @@
 //! With the `kvm` feature (links libvirt): [`KvmDriver`], the
 //! [`HypervisorDriver`](strato_agent_proto::HypervisorDriver) for one host (`driver`:
 //! set-up, host description, state poller; `handlers`: one handler per command;
-//! `vm`: the libvirt calls; `libvirt`: the connection).
+//! `vm`: the libvirt calls; `libvirt`: the connection; `migration`: live migration).
 
 pub mod accel;
 pub mod host;
@@ -32,6 +32,8 @@ mod driver;
 mod handlers;
 #[cfg(feature = "kvm")]
 mod libvirt;
+#[cfg(feature = "kvm")]
+mod migration;
 #[cfg(feature = "kvm")]
 mod vm;
 
