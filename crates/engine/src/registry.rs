@@ -92,6 +92,10 @@ fn all() -> Vec<Command> {
             crate::vms::migrate::migrate_virtual_machine
         ),
         cmd!(
+            api::vms::MIGRATE_VIRTUAL_MACHINE_WITH_VOLUME,
+            crate::vms::migrate_with_volume::migrate_virtual_machine_with_volume
+        ),
+        cmd!(
             api::vms::FIND_HOSTS_FOR_MIGRATION,
             crate::vms::migrate::find_hosts_for_migration
         ),

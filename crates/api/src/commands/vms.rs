@@ -280,6 +280,37 @@ pub const MIGRATE_VIRTUAL_MACHINE: CommandSpec = command(
 .asynchronous("VirtualMachine")
 .event("VM.MIGRATE");
 
+pub const MIGRATE_VIRTUAL_MACHINE_WITH_VOLUME: CommandSpec = command(
+    "migrateVirtualMachineWithVolume",
+    "Moves a running VM to another host with some of its volumes to other pools, or a \
+     stopped VM's volumes to other pools",
+    Roles::ADMIN,
+    &[&[
+        ParamSpec::new("virtualmachineid", Uuid, "VM to move")
+            .required()
+            .related("listVirtualMachines"),
+        ParamSpec::new(
+            "hostid",
+            Uuid,
+            "Target host of a running VM (not for a stopped one)",
+        )
+        .related("findHostsForMigration"),
+        ParamSpec::new(
+            "migrateto",
+            Map,
+            "Volumes to move: migrateto[i].volume=<volume id>, migrateto[i].pool=<pool id>",
+        ),
+        ParamSpec::new(
+            "autoselect",
+            Boolean,
+            "Let the planner choose the host of a running VM when hostid is not given",
+        ),
+    ]],
+    object("virtualmachine", VM_FIELDS),
+)
+.asynchronous("VirtualMachine")
+.event("VM.MIGRATE");
+
 pub const FIND_HOSTS_FOR_MIGRATION: CommandSpec = command(
     "findHostsForMigration",
     "Lists the hosts a running VM could be migrated to",

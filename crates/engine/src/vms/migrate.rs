@@ -4,15 +4,17 @@
 //! step leaves the VM Running where it was.
 
 use serde::{Deserialize, Serialize};
-use strato_agent_proto::Command;
+use strato_agent_proto::{Command, DiskSource, VolumeMigration};
 use strato_api::params::Args;
 use strato_api::response::{Obj, Reply};
 use strato_common::ApiError;
 use strato_saga::definition::BoxFuture;
 use strato_saga::{Outputs, Saga, SagaCtx, Step, step};
 use strato_schema::Conn;
+use strato_schema::host::HostRow;
 use strato_schema::vm::VmRow;
 
+use super::migrate_with_volume::VolumeMove;
 use super::{bad_state, host_ops, planner, view};
 use crate::sagas::{self, EngineSaga};
 use crate::{Ctx, Engine, access, paging};
@@ -111,43 +113,79 @@ async fn release_target(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn prepare_target(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
-    let engine = ctx.context();
-    let t: Target = ctx.lookup("reserve_target").map_err(|e| e.0)?;
+/// Readies `host_guid` to receive VM `vm_id`: its pools mounted (moved volumes'
+/// destinations instead of their sources) and PrepareForMigration with the disks where
+/// they will be.
+pub(super) async fn prepare_on(
+    engine: &Engine,
+    vm_id: i64,
+    host_guid: &str,
+    moves: &[VolumeMove],
+) -> Result<(), ApiError> {
     let (v, volumes, nics) = {
         let mut db = engine.store.acquire().await?;
         let mut c = db.c();
-        let v = vm(&mut c, ctx.params().vm_id).await?;
+        let v = vm(&mut c, vm_id).await?;
         let volumes = c.volumes_of_vms(&[v.id]).await?;
         let nics = super::nic_spec::nic_specs(&mut c, v.id).await?;
         (v, volumes, nics)
     };
-    let pools: Vec<i64> = volumes.iter().filter_map(|x| x.pool_id).collect();
-    host_ops::mount_pools(engine, &t.host_guid, &pools).await?;
-    let spec = host_ops::vm_spec(&v, &volumes, nics);
-    host_ops::call(engine, &t.host_guid, Command::PrepareForMigration(spec)).await?;
+    let pools: Vec<i64> = volumes
+        .iter()
+        .filter_map(|x| match moves.iter().find(|m| m.volume_id == x.id) {
+            Some(m) => Some(m.dest_pool),
+            None => x.pool_id,
+        })
+        .collect();
+    host_ops::mount_pools(engine, host_guid, &pools).await?;
+    let mut spec = host_ops::vm_spec(&v, &volumes, nics);
+    for disk in &mut spec.volumes {
+        if let DiskSource::Volume(r) = &mut disk.source
+            && let Some(m) = moves.iter().find(|m| m.volume_uuid == r.volume_uuid)
+        {
+            *r = m.migration().dest;
+        }
+    }
+    host_ops::call(engine, host_guid, Command::PrepareForMigration(spec)).await?;
     Ok(())
 }
 
-async fn migrate(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
-    let engine = ctx.context();
-    let t: Target = ctx.lookup("reserve_target").map_err(|e| e.0)?;
+/// Live-migrates VM `vm_id` from one host to another, the volumes of `volume_map`
+/// copied to their destinations on the way.
+pub(super) async fn migrate_on(
+    engine: &Engine,
+    vm_id: i64,
+    from_guid: &str,
+    to_guid: &str,
+    volume_map: Vec<VolumeMigration>,
+) -> Result<(), ApiError> {
     let name = {
         let mut db = engine.store.acquire().await?;
-        vm(&mut db.c(), ctx.params().vm_id).await?.instance_name
+        vm(&mut db.c(), vm_id).await?.instance_name
     };
     host_ops::call(
         engine,
-        &t.source_guid,
+        from_guid,
         Command::MigrateVm {
             name,
-            dest_host_guid: t.host_guid.clone(),
+            dest_host_guid: to_guid.to_string(),
             dest_ip: None,
-            volume_map: Vec::new(),
+            volume_map,
         },
     )
     .await?;
     Ok(())
+}
+
+async fn prepare_target(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
+    let t: Target = ctx.lookup("reserve_target").map_err(|e| e.0)?;
+    prepare_on(ctx.context(), ctx.params().vm_id, &t.host_guid, &[]).await
+}
+
+async fn migrate(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
+    let t: Target = ctx.lookup("reserve_target").map_err(|e| e.0)?;
+    let id = ctx.params().vm_id;
+    migrate_on(ctx.context(), id, &t.source_guid, &t.host_guid, Vec::new()).await
 }
 
 async fn switch_host(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
@@ -169,29 +207,19 @@ async fn switch_host(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {
 }
 
 pub async fn migrate_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
-    let (v, host_id) = {
+    let (v, host) = {
         let mut db = ctx.engine.store.acquire().await?;
         let mut c = db.c();
-        let v = vm_param(&mut c, &ctx, &args).await?;
-        let host_id = match args.uuid("hostid") {
-            Some(h) => Some(
-                c.host_by_uuid(h)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("hostid", h, "host"))?
-                    .id,
-            ),
-            None => None,
-        };
-        (v, host_id)
+        (
+            vm_param(&mut c, &ctx, &args).await?,
+            host_param(&mut c, &args).await?,
+        )
     };
     if v.state != "Running" {
         return Err(bad_state(&v, "migrate"));
     }
-    if host_id.is_some() && host_id == v.host_id {
-        return Err(ApiError::param(
-            "Invalid parameter hostid: the VM already runs on that host",
-        ));
-    }
+    let host_id = host.map(|h| h.id);
+    check_not_current(&v, host_id)?;
     sagas::run::<MigrateVm>(
         &ctx,
         MigrateParams {
@@ -202,8 +230,30 @@ pub async fn migrate_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiE
     .await
 }
 
+/// The optional `hostid` of a migration.
+pub(super) async fn host_param(c: &mut Conn<'_>, args: &Args) -> Result<Option<HostRow>, ApiError> {
+    match args.uuid("hostid") {
+        Some(h) => Ok(Some(
+            c.host_by_uuid(h)
+                .await?
+                .ok_or_else(|| ApiError::not_found("hostid", h, "host"))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// A migration target must be another host than the VM's.
+pub(super) fn check_not_current(v: &VmRow, host_id: Option<i64>) -> Result<(), ApiError> {
+    if host_id.is_some() && host_id == v.host_id {
+        return Err(ApiError::param(
+            "Invalid parameter hostid: the VM already runs on that host",
+        ));
+    }
+    Ok(())
+}
+
 /// `virtualmachineid`, for admins only (CloudStack's migration commands are admin ones).
-async fn vm_param(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<VmRow, ApiError> {
+pub(super) async fn vm_param(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<VmRow, ApiError> {
     let id = args.required_str("virtualmachineid")?;
     let v = c
         .vm_by_uuid(id)

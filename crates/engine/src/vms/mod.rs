@@ -9,6 +9,7 @@ pub mod evacuate;
 pub mod host_ops;
 pub mod iso;
 pub mod migrate;
+pub mod migrate_with_volume;
 pub mod nic_spec;
 pub mod nic_view;
 pub mod nics;
@@ -37,6 +38,7 @@ pub fn register_sagas(s: &mut Sagas) -> Result<(), ApiError> {
     s.add::<power::StopVm>()?;
     s.add::<destroy::ExpungeVm>()?;
     s.add::<migrate::MigrateVm>()?;
+    s.add::<migrate_with_volume::MigrateVmWithVolume>()?;
     s.add::<iso::AttachIso>()?;
     s.add::<iso::DetachIso>()?;
     s.add::<restore::RestoreVm>()?;

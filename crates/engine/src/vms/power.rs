@@ -164,9 +164,18 @@ async fn release_capacity(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
 
 /// Creates the root volume on first start (a VM deployed with startvm=false).
 async fn ensure_root_volume(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
-    let engine = ctx.context();
-    let id = ctx.params().vm_id;
     let s: Started = ctx.lookup("reserve_capacity").map_err(|e| e.0)?;
+    create_root_on(ctx.context(), ctx.params().vm_id, &s.host_guid, s.pool_id).await
+}
+
+/// Creates VM `id`'s root volume from its template on pool `pool_id` through the host,
+/// unless it is created already.
+pub async fn create_root_on(
+    engine: &Engine,
+    id: i64,
+    host_guid: &str,
+    pool_id: i64,
+) -> Result<(), ApiError> {
     let (root, template) = {
         let mut db = engine.store.acquire().await?;
         let mut c = db.c();
@@ -190,7 +199,7 @@ async fn ensure_root_volume(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
         let mut db = engine.store.acquire().await?;
         let mut c = db.c();
         let pool = c
-            .pool_candidate(s.pool_id)
+            .pool_candidate(pool_id)
             .await?
             .ok_or_else(|| ApiError::internal("the storage pool is gone"))?;
         // Where a real host copies the template from, if the pool does not have it yet.
@@ -200,7 +209,7 @@ async fn ensure_root_volume(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
         (pool, template)
     };
     let (path, size) =
-        host_ops::create_root_volume(engine, &s.host_guid, &pool, &root.uuid, root.size, template)
+        host_ops::create_root_volume(engine, host_guid, &pool, &root.uuid, root.size, template)
             .await?;
     let mut db = engine.store.acquire().await?;
     db.c().volume_ready(root.id, &path, size).await?;

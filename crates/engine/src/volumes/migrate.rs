@@ -106,43 +106,66 @@ async fn host_for_both(
     storage::host_for(engine, zone_id, second, Some(&host)).await
 }
 
-/// Output: the path of the copy.
-async fn copy_to_dest(ctx: &SagaCtx<MigrateVolume>) -> Result<String, ApiError> {
-    let engine = ctx.context();
-    let p = ctx.params();
-    let src = storage::pool(engine, p.src_pool).await?;
-    let dest = storage::pool(engine, p.dest_pool).await?;
-    let host = host_for_both(engine, p.zone_id, &src, &dest).await?;
+/// Copies volume `volume_uuid` from one pool to another through a host reaching both
+/// (the copy keeps the uuid); returns the copy's path.
+pub(crate) async fn copy_between(
+    engine: &Engine,
+    zone_id: i64,
+    volume_uuid: &str,
+    src_pool: i64,
+    dest_pool: i64,
+) -> Result<String, ApiError> {
+    let src = storage::pool(engine, src_pool).await?;
+    let dest = storage::pool(engine, dest_pool).await?;
+    let host = host_for_both(engine, zone_id, &src, &dest).await?;
     let answer = host_ops::call(
         engine,
         &host,
         Command::CopyVolume {
-            src: storage::volume_ref(&src.uuid, &p.volume_uuid),
-            dest: storage::volume_ref(&dest.uuid, &p.volume_uuid),
+            src: storage::volume_ref(&src.uuid, volume_uuid),
+            dest: storage::volume_ref(&dest.uuid, volume_uuid),
         },
     )
     .await?;
     Ok(storage::volume_answer(answer, "CopyVolume")?.0)
 }
 
-async fn delete_on(ctx: &SagaCtx<MigrateVolume>, pool_id: i64) -> Result<(), ApiError> {
-    let engine = ctx.context();
-    let p = ctx.params();
+/// Deletes the copy of volume `volume_uuid` on a pool (idempotent on the host).
+pub(crate) async fn delete_on(
+    engine: &Engine,
+    zone_id: i64,
+    volume_uuid: &str,
+    pool_id: i64,
+) -> Result<(), ApiError> {
     let pool = storage::pool(engine, pool_id).await?;
-    let host = storage::host_for(engine, p.zone_id, &pool, None).await?;
+    let host = storage::host_for(engine, zone_id, &pool, None).await?;
     host_ops::call(
         engine,
         &host,
         Command::DeleteVolume {
-            volume: storage::volume_ref(&pool.uuid, &p.volume_uuid),
+            volume: storage::volume_ref(&pool.uuid, volume_uuid),
         },
     )
     .await?;
     Ok(())
 }
 
+/// Output: the path of the copy.
+async fn copy_to_dest(ctx: &SagaCtx<MigrateVolume>) -> Result<String, ApiError> {
+    let p = ctx.params();
+    copy_between(
+        ctx.context(),
+        p.zone_id,
+        &p.volume_uuid,
+        p.src_pool,
+        p.dest_pool,
+    )
+    .await
+}
+
 async fn delete_dest(ctx: &SagaCtx<MigrateVolume>) -> Result<(), ApiError> {
-    delete_on(ctx, ctx.params().dest_pool).await
+    let p = ctx.params();
+    delete_on(ctx.context(), p.zone_id, &p.volume_uuid, p.dest_pool).await
 }
 
 async fn switch_pool(ctx: &SagaCtx<MigrateVolume>) -> Result<i64, ApiError> {
@@ -174,11 +197,12 @@ async fn switch_back(ctx: &SagaCtx<MigrateVolume>) -> Result<(), ApiError> {
 }
 
 async fn delete_source(ctx: &SagaCtx<MigrateVolume>) -> Result<(), ApiError> {
-    delete_on(ctx, ctx.params().src_pool).await
+    let p = ctx.params();
+    delete_on(ctx.context(), p.zone_id, &p.volume_uuid, p.src_pool).await
 }
 
 /// Whether one host can reach both pools (so the copy can run there).
-fn reachable_together(a: &PoolCandidate, b: &PoolCandidate) -> bool {
+pub(crate) fn reachable_together(a: &PoolCandidate, b: &PoolCandidate) -> bool {
     match (a.scope.as_str(), b.scope.as_str()) {
         ("ZONE", "ZONE") | ("ZONE", "CLUSTER") | ("CLUSTER", "ZONE") => true,
         ("CLUSTER", "CLUSTER") => a.cluster_id == b.cluster_id,
