@@ -144,6 +144,18 @@ fn all() -> Vec<Command> {
             crate::volumes::view::list_volumes
         ),
         cmd!(
+            api::volumes::UPLOAD_VOLUME,
+            crate::volumes::upload::upload_volume
+        ),
+        cmd!(
+            api::volumes::GET_UPLOAD_PARAMS_FOR_VOLUME,
+            crate::volumes::upload::get_upload_params_for_volume
+        ),
+        cmd!(
+            api::volumes::EXTRACT_VOLUME,
+            crate::volumes::extract::extract_volume
+        ),
+        cmd!(
             api::snapshots::CREATE_SNAPSHOT,
             crate::snapshots::create::create_snapshot
         ),

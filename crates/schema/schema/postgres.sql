@@ -790,6 +790,26 @@ volume.uuid text NOT NULL
 volume.volume_type text NOT NULL
 volume.zone_id bigint NOT NULL
 
+-- table volume_store_ref
+volume_store_ref.attempts integer NOT NULL
+volume_store_ref.checksum text NULL
+volume_store_ref.created timestamp with time zone NOT NULL
+volume_store_ref.download_pct integer NOT NULL
+volume_store_ref.download_state text NOT NULL
+volume_store_ref.error_str text NULL
+volume_store_ref.format text NOT NULL
+volume_store_ref.id bigint NOT NULL
+volume_store_ref.install_path text NULL
+volume_store_ref.owner_msid text NULL
+volume_store_ref.physical_size bigint NULL
+volume_store_ref.simulated boolean NOT NULL
+volume_store_ref.size bigint NULL
+volume_store_ref.source_url text NULL
+volume_store_ref.store_id bigint NOT NULL
+volume_store_ref.updated timestamp with time zone NOT NULL
+volume_store_ref.volume_id bigint NOT NULL
+volume_store_ref.zone_id bigint NOT NULL
+
 -- table vpc_offering
 vpc_offering.created timestamp with time zone NOT NULL
 vpc_offering.display_text text NOT NULL
@@ -996,6 +1016,9 @@ CREATE UNIQUE INDEX volume_device ON public.volume USING btree (instance_id, dev
 CREATE INDEX volume_instance ON public.volume USING btree (instance_id) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX volume_pkey ON public.volume USING btree (id);
 CREATE UNIQUE INDEX volume_uuid_key ON public.volume USING btree (uuid);
+CREATE INDEX volume_store_ref_pending ON public.volume_store_ref USING btree (download_state) WHERE (download_state = ANY (ARRAY['NOT_DOWNLOADED'::text, 'DOWNLOAD_IN_PROGRESS'::text]));
+CREATE UNIQUE INDEX volume_store_ref_pkey ON public.volume_store_ref USING btree (id);
+CREATE UNIQUE INDEX volume_store_ref_volume_id_key ON public.volume_store_ref USING btree (volume_id);
 CREATE UNIQUE INDEX vpc_offering_live_name ON public.vpc_offering USING btree (name) WHERE (removed IS NULL);
 CREATE UNIQUE INDEX vpc_offering_pkey ON public.vpc_offering USING btree (id);
 CREATE UNIQUE INDEX vpc_offering_unique_name ON public.vpc_offering USING btree (unique_name);
@@ -1214,6 +1237,11 @@ volume volume_pool_id_fkey: FOREIGN KEY (pool_id) REFERENCES storage_pool(id)
 volume volume_template_id_fkey: FOREIGN KEY (template_id) REFERENCES vm_template(id)
 volume volume_uuid_key: UNIQUE (uuid)
 volume volume_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
+volume_store_ref volume_store_ref_pkey: PRIMARY KEY (id)
+volume_store_ref volume_store_ref_store_id_fkey: FOREIGN KEY (store_id) REFERENCES image_store(id)
+volume_store_ref volume_store_ref_volume_id_fkey: FOREIGN KEY (volume_id) REFERENCES volume(id)
+volume_store_ref volume_store_ref_volume_id_key: UNIQUE (volume_id)
+volume_store_ref volume_store_ref_zone_id_fkey: FOREIGN KEY (zone_id) REFERENCES zone(id)
 vpc_offering vpc_offering_pkey: PRIMARY KEY (id)
 vpc_offering vpc_offering_service_offering_id_fkey: FOREIGN KEY (service_offering_id) REFERENCES service_offering(id)
 vpc_offering vpc_offering_uuid_key: UNIQUE (uuid)

@@ -184,6 +184,10 @@ CREATE UNIQUE INDEX volume_device ON volume(instance_id, device_id)
 -- index volume_instance on volume
 CREATE INDEX volume_instance ON volume(instance_id) WHERE removed IS NULL;
 
+-- index volume_store_ref_pending on volume_store_ref
+CREATE INDEX volume_store_ref_pending ON volume_store_ref(download_state)
+    WHERE download_state IN ('NOT_DOWNLOADED', 'DOWNLOAD_IN_PROGRESS');
+
 -- index vpc_offering_live_name on vpc_offering
 CREATE UNIQUE INDEX vpc_offering_live_name ON vpc_offering(name) WHERE removed IS NULL;
 
@@ -1155,6 +1159,31 @@ CREATE TABLE volume (
     removed TEXT,
     update_count BIGINT NOT NULL DEFAULT 0
 , source_snapshot_id INTEGER, display_volume BOOLEAN NOT NULL DEFAULT TRUE, attached TEXT);
+
+-- table volume_store_ref on volume_store_ref
+CREATE TABLE volume_store_ref (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    volume_id INTEGER NOT NULL UNIQUE REFERENCES volume(id),
+    store_id INTEGER NOT NULL REFERENCES image_store(id),
+    zone_id INTEGER NOT NULL REFERENCES zone(id),
+    -- Simulator zones: nothing is fetched, progress is simulated.
+    simulated BOOLEAN NOT NULL,
+    -- The download states of template_store_ref.
+    download_state TEXT NOT NULL,
+    download_pct INTEGER NOT NULL,
+    error_str TEXT,
+    source_url TEXT,
+    -- QCOW2, RAW, VHD, VMDK, OVA; the checksum the file must have.
+    format TEXT NOT NULL,
+    checksum TEXT,
+    install_path TEXT,
+    size BIGINT,
+    physical_size BIGINT,
+    owner_msid TEXT,
+    attempts INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
 
 -- table vpc_offering on vpc_offering
 CREATE TABLE vpc_offering (

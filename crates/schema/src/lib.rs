@@ -40,6 +40,7 @@ pub mod snapshot_policy;
 pub mod sql;
 pub mod ssh_keypair;
 pub mod storage_pool;
+pub mod store_copy;
 pub mod template;
 pub mod user;
 pub mod vlan;

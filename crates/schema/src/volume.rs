@@ -107,9 +107,11 @@ impl Conn<'_> {
             == 1)
     }
 
-    /// Takes a placed volume that was never created off its pool; returns that pool.
+    /// Takes a placed volume that was never created off its pool (a record, or an
+    /// upload still in its image store); returns that pool.
     pub async fn unplace_volume(&mut self, id: i64) -> Result<Option<i64>> {
-        const FIND: &str = "SELECT pool_id FROM volume WHERE id = $1 AND pool_id IS NOT NULL AND state = 'Allocated'";
+        const FIND: &str = "SELECT pool_id FROM volume WHERE id = $1 AND pool_id IS NOT NULL \
+             AND state IN ('Allocated', 'Uploaded')";
         let pool = on_conn!(self, |c| sqlx::query_scalar::<_, i64>(FIND)
             .bind(id)
             .fetch_optional(&mut **c)
@@ -118,7 +120,7 @@ impl Conn<'_> {
             return Ok(None);
         };
         const CLEAR: &str = "UPDATE volume SET pool_id = NULL, update_count = update_count + 1 \
-             WHERE id = $1 AND pool_id = $2 AND state = 'Allocated'";
+             WHERE id = $1 AND pool_id = $2 AND state IN ('Allocated', 'Uploaded')";
         let cleared = on_conn!(self, |c| sqlx::query(CLEAR)
             .bind(id)
             .bind(pool)
@@ -142,9 +144,12 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// A volume deleted from its pool by an undo: back to a record only (still placed).
+    /// A volume deleted from its pool by an undo: back to a record only (still placed),
+    /// or to Uploaded when its image is still in the image store.
     pub async fn volume_not_created(&mut self, id: i64) -> Result<()> {
-        const SQL: &str = "UPDATE volume SET state = 'Allocated', path = NULL, \
+        const SQL: &str = "UPDATE volume SET state = CASE WHEN EXISTS \
+             (SELECT 1 FROM volume_store_ref r WHERE r.volume_id = volume.id) \
+             THEN 'Uploaded' ELSE 'Allocated' END, path = NULL, \
              update_count = update_count + 1 WHERE id = $1";
         on_conn!(self, |c| sqlx::query(SQL)
             .bind(id)
@@ -213,6 +218,10 @@ pub struct VolumeView {
     pub attached: Option<DateTime<Utc>>,
     pub created: DateTime<Utc>,
     pub update_count: i64,
+    /// An uploaded volume's copy on its image store: download state, progress, error.
+    pub upload_state: Option<String>,
+    pub upload_pct: Option<i32>,
+    pub upload_error: Option<String>,
 }
 
 const VIEW_COLUMNS: &str = "SELECT o.id, o.uuid, o.name, o.account_id, a.name AS account_name, \
@@ -224,7 +233,9 @@ const VIEW_COLUMNS: &str = "SELECT o.id, o.uuid, o.name, o.account_id, a.name AS
      o.disk_offering_id, dk.uuid AS disk_offering_uuid, dk.name AS disk_offering_name, \
      dk.display_text AS disk_offering_display_text, o.template_id, t.uuid AS template_uuid, \
      t.name AS template_name, o.source_snapshot_id, sn.uuid AS source_snapshot_uuid, o.state, \
-     o.path, o.provisioning, o.display_volume, o.attached, o.created, o.update_count";
+     o.path, o.provisioning, o.display_volume, o.attached, o.created, o.update_count, \
+     u.download_state AS upload_state, u.download_pct AS upload_pct, \
+     u.error_str AS upload_error";
 
 const VIEW_FROM: &str = " FROM volume o JOIN account a ON a.id = o.account_id \
      JOIN domain d ON d.id = o.domain_id JOIN zone z ON z.id = o.zone_id \
@@ -232,7 +243,8 @@ const VIEW_FROM: &str = " FROM volume o JOIN account a ON a.id = o.account_id \
      LEFT JOIN vm_instance v ON v.id = o.instance_id \
      LEFT JOIN disk_offering dk ON dk.id = o.disk_offering_id \
      LEFT JOIN vm_template t ON t.id = o.template_id \
-     LEFT JOIN snapshots sn ON sn.id = o.source_snapshot_id WHERE o.removed IS NULL";
+     LEFT JOIN snapshots sn ON sn.id = o.source_snapshot_id \
+     LEFT JOIN volume_store_ref u ON u.volume_id = o.id WHERE o.removed IS NULL";
 
 /// listVolumes' filters; owner scoping as in every list.
 #[derive(Clone, Debug, Default)]

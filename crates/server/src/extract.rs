@@ -1,11 +1,11 @@
-//! Serves extractTemplate/extractIso URLs: checks the signed token, then streams the
-//! copy's file from its image store.
+//! Serves extractTemplate/extractIso/extractVolume URLs: checks the signed token, then
+//! streams the copy's file from its image store.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use strato_engine::images::{extract, location};
+use strato_engine::images::extract;
 use tokio_util::io::ReaderStream;
 
 use crate::api::Shared;
@@ -15,25 +15,15 @@ pub async fn serve(
     Path((token, _file)): Path<(String, String)>,
 ) -> Response {
     let engine = &state.engine;
-    let Some(id) = extract::verify(engine, &token) else {
+    let Some((of, id)) = extract::verify(engine, &token) else {
         return refuse(
             StatusCode::FORBIDDEN,
             "this download URL is invalid or has expired",
         );
     };
-    let found = match engine.store.acquire().await {
-        Ok(mut db) => db.c().template_ref_by_id(id).await.ok().flatten(),
-        Err(_) => None,
-    };
-    let Some(r) = found.filter(|r| r.is_ready() && !r.simulated) else {
-        return refuse(
-            StatusCode::NOT_FOUND,
-            "the image is no longer on the image store",
-        );
-    };
-    let path = match (location::store_dir(&r.store_url), r.install_path.as_deref()) {
-        (Ok(dir), Some(p)) => dir.join(p),
-        _ => return refuse(StatusCode::NOT_FOUND, "the image store is not reachable"),
+    let path = match extract::file(engine, of, id).await {
+        Ok(p) => p,
+        Err(why) => return refuse(StatusCode::NOT_FOUND, why),
     };
     let file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,

@@ -101,8 +101,8 @@ pub const TEMPLATE_FIELDS: &[FieldSpec] = &[
     field("hasannotations", "boolean", "true if it has comments"),
 ];
 
-const EXTRACT_FIELDS: &[FieldSpec] = &[
-    field("id", "string", "template or ISO id"),
+pub(crate) const EXTRACT_FIELDS: &[FieldSpec] = &[
+    field("id", "string", "template, ISO or volume id"),
     field("name", "string", "its name"),
     field("accountid", "string", "owner account id"),
     field("state", "string", "DOWNLOAD_URL_CREATED"),
@@ -381,7 +381,7 @@ pub const COPY_ISO: CommandSpec = command(
 .asynchronous("Iso")
 .event("ISO.COPY");
 
-const EXTRACT_MODE: ParamSpec =
+pub(crate) const EXTRACT_MODE: ParamSpec =
     ParamSpec::new("mode", String, "HTTP_DOWNLOAD (the only mode)").required();
 
 pub const EXTRACT_TEMPLATE: CommandSpec = command(
@@ -459,8 +459,8 @@ pub const LIST_ISO_PERMISSIONS: CommandSpec = command(
 )
 .legacy_response_name("listtemplatepermissionsresponse");
 
-const UPLOAD_FIELDS: &[FieldSpec] = &[
-    field("id", "string", "the new template or ISO"),
+pub(crate) const UPLOAD_FIELDS: &[FieldSpec] = &[
+    field("id", "string", "the new template, ISO or volume"),
     field(
         "postURL",
         "string",

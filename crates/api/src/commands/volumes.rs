@@ -1,7 +1,9 @@
-//! Volumes: create, attach, detach, resize, migrate, destroy, recover, delete, list.
+//! Volumes: create, attach, detach, resize, migrate, destroy, recover, delete, list;
+//! uploads from a URL or a browser and extraction.
 
 use crate::spec::{ParamSpec, ParamType::*, Roles, *};
 
+use super::templates::{EXTRACT_FIELDS, EXTRACT_MODE, UPLOAD_FIELDS};
 use super::{OWNER_SCOPE, PAGING};
 
 pub const VOLUME_FIELDS: &[FieldSpec] = &[
@@ -47,6 +49,11 @@ pub const VOLUME_FIELDS: &[FieldSpec] = &[
     field("snapshotid", "string", "snapshot it was created from"),
     field("displayvolume", "boolean", "true if shown to its owner"),
     field("isextractable", "boolean", "true if it may be extracted"),
+    field(
+        "status",
+        "string",
+        "progress of an upload (\"40% Uploaded\", \"Upload Complete\", the error)",
+    ),
     field("tags", "list", "resource tags"),
     field("hasannotations", "boolean", "true if it has comments"),
 ];
@@ -221,3 +228,72 @@ pub const LIST_VOLUMES: CommandSpec = command(
     ],
     list("volume", VOLUME_FIELDS),
 );
+
+/// Parameters shared by uploadVolume and getUploadParamsForVolume.
+const UPLOAD_PARAMS: &[ParamSpec] = &[
+    ParamSpec::new("name", String, "Volume name").required(),
+    ParamSpec::new("zoneid", Uuid, "Zone whose image store receives the image")
+        .required()
+        .related("listZones"),
+    ParamSpec::new("format", String, "QCOW2, RAW, VHD or VMDK").required(),
+    ParamSpec::new(
+        "checksum",
+        String,
+        "{MD5}, {SHA-1}, {SHA-256} or {SHA-512} followed by the hex digest (bare hex: MD5)",
+    ),
+    ParamSpec::new(
+        "diskofferingid",
+        Uuid,
+        "A custom-size disk offering for the volume",
+    )
+    .related("listDiskOfferings"),
+    ParamSpec::new(
+        "imagestoreuuid",
+        String,
+        "Image store of the zone to put it in (default: the first)",
+    ),
+    ParamSpec::new("account", String, "Owner account (admins; with domainid)"),
+    ParamSpec::new("domainid", Uuid, "Owner's domain (admins)").related("listDomains"),
+];
+
+pub const UPLOAD_VOLUME: CommandSpec = command(
+    "uploadVolume",
+    "Uploads a data volume from a URL into the zone's image store",
+    Roles::ALL,
+    &[
+        UPLOAD_PARAMS,
+        &[
+            ParamSpec::new("url", String, "http(s) URL of the disk image")
+                .required()
+                .length(2048),
+        ],
+    ],
+    object("volume", VOLUME_FIELDS),
+)
+.asynchronous("Volume")
+.event("VOLUME.UPLOAD");
+
+pub const GET_UPLOAD_PARAMS_FOR_VOLUME: CommandSpec = command(
+    "getUploadParamsForVolume",
+    "Creates a data volume to be uploaded from a local file and the signed POST to send it",
+    Roles::ALL,
+    &[UPLOAD_PARAMS],
+    object("getuploadparams", UPLOAD_FIELDS),
+)
+.legacy_response_name("postuploadvolumeresponse");
+
+pub const EXTRACT_VOLUME: CommandSpec = command(
+    "extractVolume",
+    "Makes a time-limited URL to download a volume",
+    Roles::ALL,
+    &[&[
+        VOLUME_ID,
+        EXTRACT_MODE,
+        ParamSpec::new("zoneid", Uuid, "Zone of the volume")
+            .required()
+            .related("listZones"),
+    ]],
+    object("volume", EXTRACT_FIELDS),
+)
+.asynchronous("Volume")
+.event("VOLUME.EXTRACT");

@@ -132,12 +132,7 @@ pub async fn extract_iso(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
 
 /// Makes a signed, time-limited URL on this server for a ready copy.
 async fn extract(ctx: Ctx, args: Args, kind: Kind) -> Result<Reply, ApiError> {
-    one_of("mode", args.required_str("mode")?, &["HTTP_DOWNLOAD"])?;
-    if ctx.engine.settings.bool("disable.extraction") {
-        return Err(ApiError::permission(
-            "Extraction is disabled on this cloud (disable.extraction)",
-        ));
-    }
+    check_extraction(&ctx, &args)?;
     let mut db = ctx.engine.store.acquire().await?;
     let mut c = db.c();
     let t = template_by_param(&mut c, &args, "id", kind).await?;
@@ -180,19 +175,37 @@ async fn extract(ctx: Ctx, args: Args, kind: Kind) -> Result<Reply, ApiError> {
             t.uuid
         )));
     }
-    let url = images::extract::url(&ctx.engine, r, &t)?;
-    Ok(Reply::Object(
+    let url = images::extract::url(&ctx.engine, &images::StoreCopy::template(r, &t))?;
+    Ok(extract_reply(
         Obj::new(kind.object())
             .str("id", &t.uuid)
             .str("name", &t.name)
             .str("accountid", &t.account_uuid)
-            .str("state", "DOWNLOAD_URL_CREATED")
             .str("zoneid", &r.zone_uuid)
-            .str("zonename", &r.zone_name)
+            .str("zonename", &r.zone_name),
+        url,
+    ))
+}
+
+/// The checks every extract command starts with: the mode, and extraction allowed.
+pub fn check_extraction(ctx: &Ctx, args: &Args) -> Result<(), ApiError> {
+    one_of("mode", args.required_str("mode")?, &["HTTP_DOWNLOAD"])?;
+    if ctx.engine.settings.bool("disable.extraction") {
+        return Err(ApiError::permission(
+            "Extraction is disabled on this cloud (disable.extraction)",
+        ));
+    }
+    Ok(())
+}
+
+/// An extract command's answer: `what` (id, name, owner, zone) with the URL made.
+pub fn extract_reply(what: Obj, url: String) -> Reply {
+    Reply::Object(
+        what.str("state", "DOWNLOAD_URL_CREATED")
             .str("extractMode", "HTTP_DOWNLOAD")
             .str("url", url)
             .date("created", &strato_schema::now())
             .str("status", "DOWNLOAD_URL_CREATED")
             .int("uploadpercentage", 100),
-    ))
+    )
 }

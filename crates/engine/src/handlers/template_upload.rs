@@ -4,6 +4,7 @@
 use strato_api::params::Args;
 use strato_api::response::{Obj, Reply};
 use strato_common::ApiError;
+use strato_schema::store_copy::CopyOf;
 
 use super::template_view::Kind;
 use super::templates::create;
@@ -33,7 +34,7 @@ async fn upload_params(ctx: Ctx, args: Args, kind: Kind) -> Result<Reply, ApiErr
         .await?
         .map(|t| t.uuid)
         .ok_or_else(|| ApiError::internal("the new template vanished"))?;
-    let p = images::upload::params(&ctx.engine, copy, &uuid)?;
+    let p = images::upload::params(&ctx.engine, CopyOf::Template, copy, &uuid)?;
     Ok(Reply::Object(
         Obj::new("getuploadparams")
             .str("id", uuid)

@@ -26,7 +26,8 @@ use crate::{Ctx, access, images};
 pub const DETAIL_TYPE: &str = "Template";
 /// Guest OS of templates registered without `ostypeid`: "Other (64-bit)".
 const DEFAULT_GUEST_OS: i64 = 103;
-const TEMPLATE_FORMATS: &[&str] = &["QCOW2", "RAW", "VHD", "VMDK"];
+/// Disk image formats a template (or an uploaded volume) may have.
+pub const TEMPLATE_FORMATS: &[&str] = &["QCOW2", "RAW", "VHD", "VMDK"];
 const TEMPLATE_TYPES: &[&str] = &["USER", "BUILTIN", "SYSTEM", "ROUTING", "PERHOST"];
 const ARCHES: &[&str] = &["x86_64", "aarch64"];
 
@@ -53,6 +54,31 @@ struct Registration {
     arch: &'static str,
 }
 
+/// The `url` parameter of an image to download, if it is one the image service may
+/// fetch (http/https, not loopback, link-local or unspecified).
+pub fn image_url(args: &Args) -> Result<String, ApiError> {
+    let url = args.required_str("url")?.trim().to_string();
+    strato_image_download::check_registration_url(&url)
+        .map_err(|e| ApiError::param(format!("Invalid parameter url: {e}")))?;
+    Ok(url)
+}
+
+/// The `checksum` parameter, if given, checked for its form.
+pub fn image_checksum(args: &Args) -> Result<Option<String>, ApiError> {
+    match args
+        .str("checksum")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) => {
+            strato_image_download::parse_checksum(c)
+                .map_err(|e| ApiError::param(format!("Invalid parameter checksum: {e}")))?;
+            Ok(Some(c.to_string()))
+        }
+        None => Ok(None),
+    }
+}
+
 fn registration(
     args: &Args,
     kind: Kind,
@@ -62,26 +88,8 @@ fn registration(
     let name = args.required_str("name")?.trim().to_string();
     check_name("name", &name)?;
     let display_text = args.str("displaytext").unwrap_or(&name).to_string();
-    let url = if upload {
-        None
-    } else {
-        let url = args.required_str("url")?.trim().to_string();
-        strato_image_download::check_registration_url(&url)
-            .map_err(|e| ApiError::param(format!("Invalid parameter url: {e}")))?;
-        Some(url)
-    };
-    let checksum = match args
-        .str("checksum")
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(c) => {
-            strato_image_download::parse_checksum(c)
-                .map_err(|e| ApiError::param(format!("Invalid parameter checksum: {e}")))?;
-            Some(c.to_string())
-        }
-        None => None,
-    };
+    let url = if upload { None } else { Some(image_url(args)?) };
+    let checksum = image_checksum(args)?;
     let (format, hypervisor) = match kind {
         Kind::Template => {
             let format = args.required_str("format")?;
@@ -492,7 +500,7 @@ async fn delete(ctx: Ctx, args: Args, kind: Kind) -> Result<Reply, ApiError> {
     // Files go after the rows: a crash in between leaves an orphan file, never a row
     // pointing at nothing.
     for r in &doomed {
-        images::remove_files(r, &t).await;
+        images::remove_files(&images::StoreCopy::template(r, &t)).await;
     }
     Ok(Reply::success())
 }

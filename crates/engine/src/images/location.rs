@@ -52,6 +52,13 @@ pub fn template_dir(account_id: i64, template_id: i64) -> PathBuf {
         .join(template_id.to_string())
 }
 
+/// Directory of an uploaded volume inside its store: `volumes/<account id>/<volume id>`.
+pub fn volume_dir(account_id: i64, volume_id: i64) -> PathBuf {
+    Path::new("volumes")
+        .join(account_id.to_string())
+        .join(volume_id.to_string())
+}
+
 /// File name of a template: its uuid plus the format's extension.
 pub fn file_name(uuid: &str, format: &str) -> String {
     let ext = match format {
@@ -117,6 +124,7 @@ mod tests {
     #[test]
     fn layout_matches_cloudstack() {
         assert_eq!(template_dir(2, 201), Path::new("template/tmpl/2/201"));
+        assert_eq!(volume_dir(2, 7), Path::new("volumes/2/7"));
         assert_eq!(file_name("abc", "QCOW2"), "abc.qcow2");
         assert_eq!(file_name("abc", "ISO"), "abc.iso");
     }

@@ -1,5 +1,5 @@
-//! The work loop: claims pending copies and runs each one as a download, a copy from
-//! another store, or a simulation.
+//! The work loop: claims pending copies (templates' and uploaded volumes') and runs each
+//! one as a download, a copy from another store, or a simulation.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use strato_common::{ApiError, ErrorCode};
 use strato_image_download::{AllowedSites, DownloadRequest, ImageFormat, parse_checksum};
-use strato_schema::template::{NewTemplateRef, TemplateRefRow, TemplateRow, state};
+use strato_schema::store_copy::CopyOf;
+use strato_schema::template::{NewTemplateRef, state};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::{location, template_dir, zone_is_simulated};
+use super::{StoreCopy, location, zone_is_simulated};
 use crate::Engine;
 use crate::limits::{self, ResourceType};
 
@@ -56,37 +57,50 @@ async fn pass(
     let now = strato_schema::now();
     let timeout = chrono::Duration::minutes(engine.settings.i64("upload.operation.timeout").max(1));
     db.c().abandon_stale_uploads(now - timeout, now).await?;
-    let pending = db.c().pending_template_refs(BATCH).await?;
+    let mut pending: Vec<(CopyOf, i64)> = db
+        .c()
+        .pending_template_refs(BATCH)
+        .await?
+        .iter()
+        .map(|r| (CopyOf::Template, r.id))
+        .collect();
+    pending.extend(
+        db.c()
+            .pending_volume_refs(BATCH)
+            .await?
+            .iter()
+            .map(|r| (CopyOf::Volume, r.id)),
+    );
     let live_since = strato_schema::now() - engine.settings.heartbeat_threshold();
-    for r in pending {
-        if is_running(engine, r.id) {
+    for key in pending {
+        if is_running(engine, key) {
             continue;
         }
         // Claim only what can start now: the rest stays free for other servers.
         if running_count(engine) >= SLOTS {
             break;
         }
+        let (of, id) = key;
         if !db
             .c()
-            .claim_template_ref(r.id, &engine.msid, live_since, strato_schema::now())
+            .claim_copy(of, id, &engine.msid, live_since, strato_schema::now())
             .await?
         {
             continue;
         }
         if let Ok(mut running) = engine.images.running.lock() {
-            running.insert(r.id);
+            running.insert(key);
         }
         let engine = engine.clone();
         let slots = slots.clone();
         copies.spawn(async move {
             let permit = slots.acquire_owned().await;
-            let id = r.id;
-            if let Err(e) = work(&engine, r).await {
-                tracing::warn!(copy = id, error = %e, "template copy failed to record its end");
+            if let Err(e) = work(&engine, of, id).await {
+                tracing::warn!(copy = id, ?of, error = %e, "image copy failed to record its end");
             }
             drop(permit);
             if let Ok(mut running) = engine.images.running.lock() {
-                running.remove(&id);
+                running.remove(&key);
             }
         });
     }
@@ -102,12 +116,12 @@ fn running_count(engine: &Engine) -> usize {
         .unwrap_or(SLOTS)
 }
 
-fn is_running(engine: &Engine, id: i64) -> bool {
+fn is_running(engine: &Engine, key: (CopyOf, i64)) -> bool {
     engine
         .images
         .running
         .lock()
-        .map(|r| r.contains(&id))
+        .map(|r| r.contains(&key))
         .unwrap_or(false)
 }
 
@@ -153,9 +167,10 @@ async fn add_cross_zone_copies(engine: &Engine) -> Result<(), ApiError> {
             Ok(id) => {
                 if builtin {
                     tx.c()
-                        .finish_template_ref(
+                        .finish_copy(
+                            CopyOf::Template,
                             id,
-                            &simulated_path(template_id),
+                            &format!("template/tmpl/simulated/{template_id}"),
                             SIMULATED_SIZE,
                             SIMULATED_SIZE,
                             strato_schema::now(),
@@ -173,33 +188,33 @@ async fn add_cross_zone_copies(engine: &Engine) -> Result<(), ApiError> {
 }
 
 /// Runs one claimed copy to its end and records the outcome.
-async fn work(engine: &Engine, r: TemplateRefRow) -> Result<(), ApiError> {
-    let t = {
+async fn work(engine: &Engine, of: CopyOf, id: i64) -> Result<(), ApiError> {
+    let copy = {
         let mut db = engine.store.acquire().await?;
-        db.c().template_by_id(r.template_id).await?
+        StoreCopy::load(&mut db.c(), of, id).await?
     };
-    let Some(t) = t else {
+    let Some(copy) = copy else {
         return Ok(());
     };
-    let outcome = if r.simulated {
-        simulate(engine, &r).await
-    } else if let Some(source) = r.source_ref_id {
-        copy_from(engine, &r, &t, source).await
+    let outcome = if copy.simulated {
+        simulate(engine, &copy).await
+    } else if let Some(source) = copy.source_ref_id {
+        copy_from(engine, &copy, source).await
     } else {
-        download(engine, &r, &t).await
+        download(engine, &copy).await
     };
     if let Err(reason) = &outcome {
-        tracing::warn!(template = %t.uuid, store = %r.store_name, %reason, "template copy failed");
+        tracing::warn!(uuid = %copy.uuid, ?of, %reason, "image copy failed");
     }
     // The bytes are in place (or the failure is known): a database hiccup must not send
     // the copy back to the queue to be fetched again, so the end is recorded patiently.
     let mut attempt = 0;
     let recorded = loop {
-        match record(engine, &r, &t, &outcome).await {
+        match record(engine, &copy, &outcome, state::DOWNLOAD_ERROR).await {
             Ok(recorded) => break recorded,
             Err(e) if attempt < RECORD_ATTEMPTS => {
                 attempt += 1;
-                tracing::warn!(copy = r.id, error = %e, attempt, "cannot record a copy's end yet");
+                tracing::warn!(copy = id, error = %e, attempt, "cannot record a copy's end yet");
                 tokio::time::sleep(Duration::from_secs(2 * attempt)).await;
             }
             Err(e) => return Err(e),
@@ -207,27 +222,28 @@ async fn work(engine: &Engine, r: TemplateRefRow) -> Result<(), ApiError> {
     };
     // Deleted while we worked: the bytes belong to nobody.
     if !recorded {
-        super::remove_files(&r, &t).await;
+        super::remove_files(&copy).await;
     }
     Ok(())
 }
 
-/// Writes a copy's outcome; false when the copy was deleted (or refused) meanwhile.
-async fn record(
+/// Writes a copy's outcome (a failure ends in `error_state`); false when the copy was
+/// deleted (or refused) meanwhile.
+pub(super) async fn record(
     engine: &Engine,
-    r: &TemplateRefRow,
-    t: &TemplateRow,
+    copy: &StoreCopy,
     outcome: &Result<Done, String>,
+    error_state: &str,
 ) -> Result<bool, ApiError> {
     let now = strato_schema::now();
     match outcome {
-        Ok(done) => finish(engine, r, t, done, now).await,
+        Ok(done) => finish(engine, copy, done, error_state, now).await,
         Err(reason) => Ok(engine
             .store
             .acquire()
             .await?
             .c()
-            .fail_template_ref(r.id, state::DOWNLOAD_ERROR, reason, now)
+            .fail_copy(copy.of, copy.id, error_state, reason, now)
             .await?),
     }
 }
@@ -237,18 +253,25 @@ async fn record(
 /// it would exceed the owner's secondary storage limit.
 async fn finish(
     engine: &Engine,
-    r: &TemplateRefRow,
-    t: &TemplateRow,
+    copy: &StoreCopy,
     done: &Done,
+    error_state: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, ApiError> {
     let mut tx = engine.store.begin().await?;
     let mut c = tx.c();
     let bytes = [(ResourceType::SecondaryStorage, done.physical_size)];
-    match limits::reserve(&mut c, t.account_id, &bytes).await {
+    match limits::reserve(&mut c, copy.account_id, &bytes).await {
         Ok(()) => {
             if !c
-                .finish_template_ref(r.id, &done.path, done.size, done.physical_size, now)
+                .finish_copy(
+                    copy.of,
+                    copy.id,
+                    &done.path,
+                    done.size,
+                    done.physical_size,
+                    now,
+                )
                 .await?
             {
                 // Rolled back: nothing stays counted.
@@ -256,7 +279,7 @@ async fn finish(
             }
         }
         Err(e) if e.code == ErrorCode::ResourceAllocation => {
-            c.fail_template_ref(r.id, state::DOWNLOAD_ERROR, &e.text, now)
+            c.fail_copy(copy.of, copy.id, error_state, &e.text, now)
                 .await?;
             tx.commit().await?;
             return Ok(false);
@@ -267,33 +290,42 @@ async fn finish(
     Ok(true)
 }
 
-struct Done {
+/// A copy whose bytes are in place.
+pub(super) struct Done {
     /// Relative to the store's directory.
-    path: String,
-    size: i64,
-    physical_size: i64,
+    pub path: String,
+    pub size: i64,
+    pub physical_size: i64,
 }
 
-async fn simulate(engine: &Engine, r: &TemplateRefRow) -> Result<Done, String> {
+impl Done {
+    /// What a simulated store records.
+    pub fn simulated(copy: &StoreCopy) -> Done {
+        Done {
+            path: copy.simulated_path(),
+            size: SIMULATED_SIZE,
+            physical_size: SIMULATED_SIZE,
+        }
+    }
+}
+
+async fn simulate(engine: &Engine, copy: &StoreCopy) -> Result<Done, String> {
     for pct in [30, 70] {
         let mut db = engine.store.acquire().await.map_err(|e| e.to_string())?;
         let _ = db
             .c()
-            .set_template_ref_progress(r.id, pct, strato_schema::now())
+            .set_copy_progress(copy.of, copy.id, pct, strato_schema::now())
             .await;
         drop(db);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(Done {
-        path: simulated_path(r.template_id),
-        size: SIMULATED_SIZE,
-        physical_size: SIMULATED_SIZE,
-    })
+    Ok(Done::simulated(copy))
 }
 
 /// Writes download progress to the row at most every [`PROGRESS_EVERY`].
 fn progress_writer(
     engine: &Engine,
+    of: CopyOf,
     ref_id: i64,
 ) -> (watch::Sender<i32>, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = watch::channel(0);
@@ -304,7 +336,7 @@ fn progress_writer(
             if let Ok(mut db) = engine.store.acquire().await {
                 let _ = db
                     .c()
-                    .set_template_ref_progress(ref_id, pct, strato_schema::now())
+                    .set_copy_progress(of, ref_id, pct, strato_schema::now())
                     .await;
             }
             tokio::time::sleep(PROGRESS_EVERY).await;
@@ -313,29 +345,27 @@ fn progress_writer(
     (tx, task)
 }
 
-async fn download(engine: &Engine, r: &TemplateRefRow, t: &TemplateRow) -> Result<Done, String> {
-    let url = r
-        .source_url
+async fn download(engine: &Engine, copy: &StoreCopy) -> Result<Done, String> {
+    let url = copy
+        .url
         .as_deref()
-        .or(t.url.as_deref())
-        .ok_or("the template has no URL to download from")?;
+        .ok_or("the image has no URL to download from")?;
     let url = url::Url::parse(url).map_err(|e| format!("bad URL {url}: {e}"))?;
-    let format: ImageFormat = t.format.parse()?;
-    let checksum = t.checksum.as_deref().map(parse_checksum).transpose()?;
+    let format: ImageFormat = copy.format.parse()?;
+    let checksum = copy.checksum.as_deref().map(parse_checksum).transpose()?;
     let allowed_sites =
         AllowedSites::parse(&engine.settings.get("secstorage.allowed.internal.sites"))
             .map_err(|e| format!("secstorage.allowed.internal.sites: {e}"))?;
-    let dir = template_dir(r, t)?;
+    let dir = copy.dir()?;
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let name = location::file_name(&t.uuid, &t.format);
-    let (tx, writer) = progress_writer(engine, r.id);
+    let (tx, writer) = progress_writer(engine, copy.of, copy.id);
     let result = strato_image_download::download(
         DownloadRequest {
             url,
             dest_dir: dir.clone(),
-            name: name.clone(),
+            name: copy.file_name(),
             format,
             checksum,
             allowed_sites,
@@ -353,19 +383,14 @@ async fn download(engine: &Engine, r: &TemplateRefRow, t: &TemplateRow) -> Resul
     writer.abort();
     let done = result.map_err(|e| e.to_string())?;
     Ok(Done {
-        path: relative(&location::template_dir(t.account_id, t.id).join(name)),
+        path: copy.install_path(),
         size: i64::try_from(done.virtual_size).unwrap_or(i64::MAX),
         physical_size: i64::try_from(done.physical_size).unwrap_or(i64::MAX),
     })
 }
 
 /// Copies a ready copy from another store (another zone's) into this one.
-async fn copy_from(
-    engine: &Engine,
-    r: &TemplateRefRow,
-    t: &TemplateRow,
-    source_id: i64,
-) -> Result<Done, String> {
+async fn copy_from(engine: &Engine, copy: &StoreCopy, source_id: i64) -> Result<Done, String> {
     let source = {
         let mut db = engine.store.acquire().await.map_err(|e| e.to_string())?;
         db.c()
@@ -381,11 +406,10 @@ async fn copy_from(
             .as_deref()
             .ok_or("the source copy has no file")?,
     );
-    let rel =
-        location::template_dir(t.account_id, t.id).join(location::file_name(&t.uuid, &t.format));
-    let to = location::store_dir(&r.store_url)?.join(&rel);
+    let rel = copy.install_path();
+    let to = location::store_dir(&copy.store_url)?.join(&rel);
     let part = to.with_extension("part");
-    let (tx, writer) = progress_writer(engine, r.id);
+    let (tx, writer) = progress_writer(engine, copy.of, copy.id);
     let result = copy_file(&from, &part, &tx).await;
     writer.abort();
     let result = match result {
@@ -400,7 +424,7 @@ async fn copy_from(
     }
     let physical = result?;
     Ok(Done {
-        path: relative(&rel),
+        path: rel,
         size: source.size.unwrap_or(physical),
         physical_size: physical,
     })
@@ -443,12 +467,4 @@ async fn copy_file(from: &Path, to: &Path, progress: &watch::Sender<i32>) -> Res
         .await
         .map_err(|e| format!("cannot write {}: {e}", to.display()))?;
     i64::try_from(done).map_err(|_| "file too large".to_string())
-}
-
-fn simulated_path(template_id: i64) -> String {
-    format!("template/tmpl/simulated/{template_id}")
-}
-
-fn relative(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
 }

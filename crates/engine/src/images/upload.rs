@@ -1,15 +1,17 @@
-//! Uploads from a browser (getUploadParamsForTemplate/Iso): the API creates the template
-//! with a copy in state NOT_UPLOADED and hands out a signed POST; the HTTP layer streams
-//! the file into the store and calls [`finish`]. The headers are CloudStack's
+//! Uploads from a browser (getUploadParamsForTemplate/Iso/Volume): the API creates the
+//! template (or volume) with a copy in state NOT_UPLOADED and hands out a signed POST;
+//! the HTTP layer streams the file into the store and calls [`finish`]. The headers are CloudStack's
 //! (X-signature, X-metadata, X-expires), so its UI's upload code works unchanged.
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use strato_common::ApiError;
-use strato_schema::template::{TemplateRefRow, TemplateRow, state};
+use strato_schema::store_copy::CopyOf;
+use strato_schema::template::state;
 
-use super::{location, template_dir};
+use super::StoreCopy;
+use super::service::{Done, record};
 use crate::{Engine, secrets, signing};
 
 /// Path prefix of upload URLs on the API listener.
@@ -27,14 +29,34 @@ fn payload(post_url: &str, metadata: &str, expires: &str) -> String {
     format!("{post_url}\n{metadata}\n{expires}")
 }
 
-/// The signed POST for copy `ref_id` of template `uuid`, valid for
+/// `X-metadata` names the copy: `<ref id>` for a template, `volume:<ref id>` for a volume.
+fn metadata(of: CopyOf, ref_id: i64) -> String {
+    match of {
+        CopyOf::Template => ref_id.to_string(),
+        CopyOf::Volume => format!("volume:{ref_id}"),
+    }
+}
+
+fn parse_metadata(m: &str) -> Option<(CopyOf, i64)> {
+    match m.strip_prefix("volume:") {
+        Some(id) => Some((CopyOf::Volume, id.parse().ok()?)),
+        None => Some((CopyOf::Template, m.parse().ok()?)),
+    }
+}
+
+/// The signed POST for copy `ref_id` of the template or volume `uuid`, valid for
 /// `upload.operation.timeout` minutes.
-pub fn params(engine: &Engine, ref_id: i64, uuid: &str) -> Result<UploadParams, ApiError> {
+pub fn params(
+    engine: &Engine,
+    of: CopyOf,
+    ref_id: i64,
+    uuid: &str,
+) -> Result<UploadParams, ApiError> {
     let minutes = engine.settings.i64("upload.operation.timeout").max(1);
     let expires =
         strato_common::time::format(&(strato_schema::now() + chrono::Duration::minutes(minutes)));
     let post_url = format!("{}{PATH_PREFIX}{uuid}", signing::base(engine)?);
-    let metadata = ref_id.to_string();
+    let metadata = metadata(of, ref_id);
     let signature = signing::sign(engine, &payload(&post_url, &metadata, &expires))?;
     Ok(UploadParams {
         post_url,
@@ -46,8 +68,7 @@ pub fn params(engine: &Engine, ref_id: i64, uuid: &str) -> Result<UploadParams, 
 
 /// Where an accepted upload goes.
 pub struct Accepted {
-    pub copy: TemplateRefRow,
-    pub template: TemplateRow,
+    pub copy: StoreCopy,
     /// Directory of the file (created); None for a simulated store.
     pub dir: Option<PathBuf>,
     pub file_name: String,
@@ -78,24 +99,16 @@ pub async fn accept(
     if until < strato_schema::now() {
         return Err("the upload URL has expired".into());
     }
-    let id: i64 = metadata.parse().map_err(|_| "invalid X-metadata header")?;
+    let (of, id) = parse_metadata(metadata).ok_or("invalid X-metadata header")?;
     let mut db = engine.store.acquire().await.map_err(|e| e.to_string())?;
-    let copy = db
-        .c()
-        .template_ref_by_id(id)
+    let copy = StoreCopy::load(&mut db.c(), of, id)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or("the template was deleted")?;
-    let template = db
-        .c()
-        .template_by_id(copy.template_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .filter(|t| t.uuid == uuid)
-        .ok_or("the template was deleted")?;
+        .filter(|c| c.uuid == uuid)
+        .ok_or("the upload was deleted")?;
     if !db
         .c()
-        .start_template_upload(id, strato_schema::now())
+        .start_upload(of, id, strato_schema::now())
         .await
         .map_err(|e| e.to_string())?
     {
@@ -104,7 +117,7 @@ pub async fn accept(
     let dir = if copy.simulated {
         None
     } else {
-        let dir = template_dir(&copy, &template)?;
+        let dir = copy.dir()?;
         tokio::fs::create_dir_all(&dir)
             .await
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -112,65 +125,59 @@ pub async fn accept(
     };
     let max_gb = engine.settings.i64("max.template.iso.size").max(1);
     Ok(Accepted {
-        file_name: location::file_name(&template.uuid, &template.format),
+        file_name: copy.file_name(),
         max_bytes: u64::try_from(max_gb).unwrap_or(50) << 30,
         copy,
-        template,
         dir,
     })
 }
 
 /// Records the end of an upload: the file at `part` (already complete) is verified and
-/// put in place, or the copy ends in UPLOAD_ERROR with the reason.
+/// put in place, or the copy ends in UPLOAD_ERROR with the reason. A finished upload
+/// counts as the owner's secondary storage, as a download does.
 pub async fn finish(
     engine: &Engine,
     a: &Accepted,
     received: Result<PathBuf, String>,
 ) -> Result<(), String> {
     let outcome = match (received, &a.dir) {
-        (Ok(_), None) => Ok((
-            format!("template/tmpl/simulated/{}", a.template.id),
-            0i64,
-            0i64,
-        )),
+        (Ok(_), None) => Ok(Done::simulated(&a.copy)),
         (Ok(part), Some(dir)) => {
-            let verified = verify(&part, dir.join(&a.file_name), &a.template).await;
+            let verified = verify(&part, dir.join(&a.file_name), &a.copy).await;
             if verified.is_err() {
                 let _ = tokio::fs::remove_file(&part).await;
             }
-            verified.map(|(size, physical)| {
-                let rel =
-                    location::template_dir(a.template.account_id, a.template.id).join(&a.file_name);
-                (rel.to_string_lossy().into_owned(), size, physical)
+            verified.map(|(size, physical_size)| Done {
+                path: a.copy.install_path(),
+                size,
+                physical_size,
             })
         }
         (Err(e), _) => Err(e),
     };
-    let now = strato_schema::now();
-    let mut db = engine.store.acquire().await.map_err(|e| e.to_string())?;
-    let result = match outcome {
-        Ok((path, size, physical)) => db
-            .c()
-            .finish_template_ref(a.copy.id, &path, size, physical, now)
-            .await
-            .map(|_| Ok(())),
-        Err(reason) => db
-            .c()
-            .fail_template_ref(a.copy.id, state::UPLOAD_ERROR, &reason, now)
-            .await
-            .map(|_| Err(reason)),
-    };
-    result.map_err(|e| e.to_string())?
+    let recorded = record(engine, &a.copy, &outcome, state::UPLOAD_ERROR)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !recorded {
+        super::remove_files(&a.copy).await;
+    }
+    match (outcome, recorded) {
+        (Err(reason), _) => Err(reason),
+        (Ok(_), false) => Err("the upload was deleted or exceeds the owner's \
+                               secondary storage limit"
+            .into()),
+        (Ok(_), true) => Ok(()),
+    }
 }
 
 /// Checks the uploaded file as a download is checked, then moves it in place.
 async fn verify(
     part: &std::path::Path,
     to: PathBuf,
-    t: &TemplateRow,
+    copy: &StoreCopy,
 ) -> Result<(i64, i64), String> {
-    let format: strato_image_download::ImageFormat = t.format.parse()?;
-    let checksum = t
+    let format: strato_image_download::ImageFormat = copy.format.parse()?;
+    let checksum = copy
         .checksum
         .as_deref()
         .map(strato_image_download::parse_checksum)

@@ -7,6 +7,7 @@ use strato_api::response::Reply;
 use strato_common::ApiError;
 use strato_schema::guest_os::GuestOsFilter;
 use strato_schema::sql::Page;
+use strato_schema::store_copy::CopyOf;
 use strato_schema::template::{NewTemplate, NewTemplateRef, state};
 
 use super::snapshot_by_param;
@@ -190,7 +191,7 @@ pub async fn create_template(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
             )
             .await?;
         let path = format!("template/tmpl/{}/{id}", caller.account_id);
-        c.finish_template_ref(r, &path, source.size, source.size, now)
+        c.finish_copy(CopyOf::Template, r, &path, source.size, source.size, now)
             .await?;
     }
     let entries = template_entries(&mut c, Kind::Template, &[id], None).await?;

@@ -1,9 +1,10 @@
 //! attachVolume: the attach saga.
 //!
 //! record the attachment → place a never-created volume on a pool the VM's host (or
-//! its root volume's pool) reaches, taking its bytes → create it there → hot-plug it
-//! into a running VM. A stopped VM only gets the record (its next start plugs it).
-//! Every step undoes itself when a later one fails.
+//! its root volume's pool) reaches, taking its bytes → create it there (an uploaded
+//! volume: copied from its image store) → hot-plug it into a running VM → drop an
+//! uploaded volume's image store copy. A stopped VM only gets the record (its next start
+//! plugs it). Every step undoes itself when a later one fails.
 
 use serde::{Deserialize, Serialize};
 use strato_agent_proto::{Command, Provisioning, TemplateRef};
@@ -16,11 +17,11 @@ use strato_schema::Conn;
 use strato_schema::vm::VmRow;
 
 use super::storage::{self, Reach};
-use super::{DATADISK, ROOT, view, volume_by_param};
+use super::{DATADISK, ROOT, UPLOADED, counted_bytes, upload, view, volume_by_param};
 use crate::caller::Caller;
 use crate::sagas::{self, EngineSaga};
 use crate::vms::host_ops;
-use crate::{Ctx, Engine};
+use crate::{Ctx, Engine, limits};
 
 /// Data volumes a VM may have at once.
 pub const MAX_DATA_VOLUMES: i64 = 6;
@@ -47,6 +48,7 @@ impl Saga for AttachVolume {
         step!("place_volume", place_volume, unplace_volume),
         step!("create_on_pool", create_on_pool, delete_from_pool),
         step!("attach_on_host", attach_on_host, detach_on_host),
+        step!("drop_upload_copy", drop_upload_copy),
     ];
 }
 
@@ -111,6 +113,10 @@ async fn place_volume(ctx: &SagaCtx<AttachVolume>) -> Result<Option<i64>, ApiErr
             None => return Ok(None),
         },
     };
+    // An uploaded volume's bytes count as primary storage from now on.
+    if volume.state == UPLOADED && volume.pool_id.is_none() {
+        limits::reserve(&mut c, volume.account_id, &counted_bytes(volume.size)).await?;
+    }
     let local = match volume.disk_offering_id {
         Some(o) => c
             .disk_offering_by_id(o)
@@ -139,9 +145,14 @@ async fn unplace_volume(ctx: &SagaCtx<AttachVolume>) -> Result<(), ApiError> {
     }
     let mut tx = ctx.context().store.begin().await?;
     let mut c = tx.c();
-    let size = c.volume_by_id(p.volume_id).await?.map_or(0, |v| v.size);
+    let Some(v) = c.volume_by_id(p.volume_id).await? else {
+        return Ok(());
+    };
     if let Some(pool) = c.unplace_volume(p.volume_id).await? {
-        c.release_pool_capacity(pool, size).await?;
+        c.release_pool_capacity(pool, v.size).await?;
+        if v.state == UPLOADED {
+            limits::release(&mut c, v.account_id, &counted_bytes(v.size)).await?;
+        }
     }
     tx.commit().await?;
     Ok(())
@@ -168,7 +179,7 @@ async fn create_on_pool(ctx: &SagaCtx<AttachVolume>) -> Result<bool, ApiError> {
                 size_bytes: u64::try_from(s.size).unwrap_or(0),
                 format: Some("QCOW2".into()),
             }),
-            None => None,
+            None => upload::image_of(&mut c, &volume).await?,
         };
         (vm, volume, template)
     };
@@ -295,6 +306,15 @@ async fn detach_on_host(ctx: &SagaCtx<AttachVolume>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// An uploaded volume now on primary storage (and attached) no longer needs its image
+/// store copy: the copy goes and stops counting as secondary storage.
+async fn drop_upload_copy(ctx: &SagaCtx<AttachVolume>) -> Result<(), ApiError> {
+    if !ctx.lookup::<bool>("create_on_pool").map_err(|e| e.0)? {
+        return Ok(());
+    }
+    upload::drop_copies(ctx.context(), ctx.params().volume_id).await
+}
+
 fn provisioning(t: &str) -> Provisioning {
     match t.to_ascii_lowercase().as_str() {
         "sparse" => Provisioning::Sparse,
@@ -384,7 +404,7 @@ pub async fn attach(
             v.uuid, v.volume_type
         )));
     }
-    if !matches!(v.state.as_str(), "Allocated" | "Ready") {
+    if !matches!(v.state.as_str(), "Allocated" | "Ready" | UPLOADED) {
         return Err(super::bad_state(&v, "attach"));
     }
     if v.zone_id != vm.zone_id {
@@ -451,7 +471,7 @@ pub async fn attach(
             volume_id,
             vm_id: vm.id,
             device_id: i32::try_from(device_id).unwrap_or(1),
-            create: v.state == "Allocated",
+            create: v.state == "Allocated" || v.state == UPLOADED,
         },
     )
     .await

@@ -7,8 +7,10 @@ use strato_api::response::Reply;
 use strato_common::ApiError;
 use strato_schema::Conn;
 use strato_schema::account::AccountRow;
+use strato_schema::disk_offering::DiskOfferingRow;
 use strato_schema::offering::OfferingKind;
 use strato_schema::volume::NewVolume;
+use strato_schema::zone::ZoneRow;
 
 use super::{DATADISK, attach, counted, view};
 use crate::caller::Caller;
@@ -60,12 +62,7 @@ pub async fn create_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
         .zone_by_id(spec.zone_id)
         .await?
         .ok_or_else(|| ApiError::internal("the zone is gone"))?;
-    if zone.allocation_state != "Enabled" && !caller.is_root_admin() {
-        return Err(ApiError::permission(format!(
-            "Zone {} is disabled; only root admins may create volumes there",
-            zone.name
-        )));
-    }
+    check_zone_enabled(caller, &zone)?;
     let vm = match args.uuid("virtualmachineid") {
         Some(v) => {
             let vm = attach::vm_for(&mut c, caller, v).await?;
@@ -118,22 +115,17 @@ pub async fn create_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     }
 }
 
-async fn from_offering(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<Spec, ApiError> {
-    let Some(o) = args.uuid("diskofferingid") else {
-        return Err(ApiError::param(
-            "Either diskofferingid or snapshotid must be given to create a volume",
-        ));
-    };
+/// The active data disk offering `o` (parameter `diskofferingid`), if `zone` may use it.
+pub async fn offering_in_zone(
+    c: &mut Conn<'_>,
+    o: &str,
+    zone: &ZoneRow,
+) -> Result<DiskOfferingRow, ApiError> {
     let offering = c
         .disk_offering_by_uuid(o)
         .await?
         .filter(|d| !d.compute_only && d.state == "Active")
         .ok_or_else(|| ApiError::not_found("diskofferingid", o, "disk offering"))?;
-    let zone_id = args.required_str("zoneid")?;
-    let zone = c
-        .zone_by_uuid(zone_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("zoneid", zone_id, "zone"))?;
     let scope = Limits::load(c, OfferingKind::Disk, offering.id).await?;
     if !scope.zones.is_empty() && !scope.zones.contains(&zone.id) {
         return Err(ApiError::param(format!(
@@ -141,6 +133,32 @@ async fn from_offering(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<Spec,
             zone.name
         )));
     }
+    Ok(offering)
+}
+
+/// CloudStack's refusal to create a volume in a disabled zone (root admins may).
+pub fn check_zone_enabled(caller: &Caller, zone: &ZoneRow) -> Result<(), ApiError> {
+    if zone.allocation_state != "Enabled" && !caller.is_root_admin() {
+        return Err(ApiError::permission(format!(
+            "Zone {} is disabled; only root admins may create volumes there",
+            zone.name
+        )));
+    }
+    Ok(())
+}
+
+async fn from_offering(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<Spec, ApiError> {
+    let Some(o) = args.uuid("diskofferingid") else {
+        return Err(ApiError::param(
+            "Either diskofferingid or snapshotid must be given to create a volume",
+        ));
+    };
+    let zone_id = args.required_str("zoneid")?;
+    let zone = c
+        .zone_by_uuid(zone_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("zoneid", zone_id, "zone"))?;
+    let offering = offering_in_zone(c, o, &zone).await?;
     let bytes = match (offering.customized, args.int("size")) {
         (true, Some(gb)) => {
             let s = &ctx.engine.settings;

@@ -127,6 +127,9 @@ pub async fn delete_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     if let Some(e) = attached(&v) {
         return Err(e);
     }
+    if super::UPLOAD_STATES.contains(&v.state.as_str()) {
+        return super::upload::delete_uploaded(&ctx, &v).await;
+    }
     if !matches!(
         v.state.as_str(),
         "Allocated" | "Ready" | "Destroy" | "Expunging"

@@ -1,14 +1,16 @@
-//! Volumes: data volumes recorded by createVolume and created on a pool when first
-//! attached, the attach/detach/resize/migrate sagas, destroy/recover/delete, and the
-//! `volume` object (root volumes included).
+//! Volumes: data volumes recorded by createVolume (or uploaded into an image store) and
+//! created on a pool when first attached, the attach/detach/resize/migrate sagas,
+//! destroy/recover/delete, extraction, and the `volume` object (root volumes included).
 
 pub mod attach;
 pub mod create;
 pub mod delete;
 pub mod detach;
+pub mod extract;
 pub mod migrate;
 pub mod resize;
 pub mod storage;
+pub mod upload;
 pub mod view;
 
 use strato_common::ApiError;
@@ -32,6 +34,20 @@ pub fn register_sagas(s: &mut Sagas) -> Result<(), ApiError> {
 
 pub const ROOT: &str = "ROOT";
 pub const DATADISK: &str = "DATADISK";
+
+/// CloudStack's states of uploaded volumes: from a URL (UploadOp), from a browser
+/// (NotUploaded, UploadInProgress), and where both end.
+pub const UPLOAD_OP: &str = "UploadOp";
+pub const NOT_UPLOADED: &str = "NotUploaded";
+pub const UPLOADED: &str = "Uploaded";
+pub const UPLOAD_STATES: &[&str] = &[
+    UPLOAD_OP,
+    NOT_UPLOADED,
+    "UploadInProgress",
+    UPLOADED,
+    "UploadError",
+    "UploadAbandoned",
+];
 
 /// The volume whose uuid is in `param`, if the caller may act on it (its owner, or an
 /// admin above).

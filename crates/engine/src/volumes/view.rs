@@ -41,6 +41,7 @@ pub fn volume_obj(v: &VolumeView, admin: bool) -> Obj {
         .str("provisioningtype", &v.provisioning)
         .bool("displayvolume", v.display_volume)
         .bool("isextractable", v.volume_type == super::DATADISK)
+        .opt_str("status", super::upload::status(v))
         .opt_str("diskofferingid", v.disk_offering_uuid.clone())
         .opt_str("diskofferingname", v.disk_offering_name.clone())
         .opt_str(

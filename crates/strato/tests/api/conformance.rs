@@ -11,7 +11,7 @@ use strato_engine::Registry;
 use crate::common::{TestCloud, new_account};
 
 /// `catalog.json` commands by name.
-fn catalog() -> BTreeMap<String, Value> {
+pub(crate) fn catalog() -> BTreeMap<String, Value> {
     let path = format!(
         "{}/../../../shared/reference/cloudstack-api/catalog.json",
         env!("CARGO_MANIFEST_DIR")

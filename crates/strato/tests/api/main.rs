@@ -41,4 +41,5 @@ mod vm_nics;
 mod vm_sagas;
 mod vms;
 mod volume_sagas;
+mod volume_transfer;
 mod volumes;

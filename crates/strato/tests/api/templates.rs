@@ -12,7 +12,7 @@ use crate::common::{Client, TestCloud, new_account};
 use crate::hosts::sim_cluster;
 
 /// A zone without clusters (so its image store is real) with a directory image store.
-async fn real_zone(admin: &Client, name: &str, store: &Path) -> String {
+pub(crate) async fn real_zone(admin: &Client, name: &str, store: &Path) -> String {
     let zone = admin
         .ok(
             "createZone",
@@ -42,7 +42,7 @@ async fn real_zone(admin: &Client, name: &str, store: &Path) -> String {
 }
 
 /// Lets downloads reach the test host (and nothing else private).
-async fn allow(admin: &Client, host: &NetnsHost) {
+pub(crate) async fn allow(admin: &Client, host: &NetnsHost) {
     admin
         .ok(
             "updateConfiguration",
@@ -54,7 +54,7 @@ async fn allow(admin: &Client, host: &NetnsHost) {
         .await;
 }
 
-fn sha256_hex(path: &Path) -> String {
+pub(crate) fn sha256_hex(path: &Path) -> String {
     let out = std::process::Command::new("sha256sum")
         .arg(path)
         .output()
@@ -79,7 +79,7 @@ fn md5_hex(path: &Path) -> String {
 }
 
 /// Every file under `dir`, recursively.
-fn files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return out;
@@ -765,7 +765,7 @@ async fn tenants_see_public_and_their_own_and_what_is_shared_with_them() {
 }
 
 /// A multipart/form-data body with one file field, as CloudStack's UI posts it.
-fn multipart(file: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----strato-test-boundary-7d1f";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"disk.qcow2\"\r\n\
@@ -777,7 +777,12 @@ fn multipart(file: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn post_upload(p: &Value, content_type: &str, body: Vec<u8>, signature: Option<&str>) -> u16 {
+pub(crate) async fn post_upload(
+    p: &Value,
+    content_type: &str,
+    body: Vec<u8>,
+    signature: Option<&str>,
+) -> u16 {
     reqwest::Client::new()
         .post(p["postURL"].as_str().expect("postURL"))
         .header(
