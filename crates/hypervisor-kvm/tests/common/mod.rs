@@ -1,6 +1,9 @@
 //! Shared by the integration tests: the skip-or-fail rule and small helpers.
 #![allow(dead_code)]
 
+#[cfg(feature = "kvm")]
+pub mod second_host;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
