@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use strato_agent_proto::{
-    AgentError, Answer, AnswerData, Command, DiskKind, DiskSource, HostStats, PowerState, VmSpec,
-    VolumeRef,
+    AgentError, Answer, AnswerData, Command, DiskKind, DiskSource, ErrorKind, HostStats,
+    PowerState, VmSpec, VolumeRef,
 };
 
 use crate::driver::{Busy, Inner, lock};
@@ -115,8 +115,17 @@ impl Inner {
                 name,
                 dest_host_guid,
                 dest_ip,
-                ..
+                volume_map,
             } => {
+                if !volume_map.is_empty() {
+                    return Err(AgentError::new(
+                        ErrorKind::Unsupported,
+                        format!(
+                            "VM {name} cannot move its volumes while it migrates: the KVM \
+                             agent migrates VMs on shared storage only"
+                        ),
+                    ));
+                }
                 self.migrate(&name, &dest_host_guid, dest_ip.as_deref())
                     .await
             }

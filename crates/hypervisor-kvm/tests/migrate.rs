@@ -3,7 +3,8 @@
 //! (tests/common/second_host.rs). A guest whose disk sits on a SharedMountPoint pool and
 //! whose NIC is on a VXLAN network with a router runs on host A; host B is prepared
 //! (its router gets the guest's lease), a migration to an address nobody answers fails
-//! and leaves the guest running on A, then the guest moves to B: gone from A (domain,
+//! and leaves the guest running on A, so do a volume map (storage motion) and a migration
+//! slower than its timeout (aborted), then the guest moves to B: gone from A (domain,
 //! lease, router, bridge), running and defined on B, with the same memory (a file in its
 //! RAM root and its uptime survive) and its gateway reachable through B's router. A retry
 //! succeeds; B destroys the guest and its router.
@@ -115,13 +116,13 @@ async fn a_running_guest_migrates_live_to_another_host_and_keeps_running() {
     };
 
     // The shared pool, the same directory on both hosts.
-    let shared = pool(
+    let shared_pool = pool(
         "pool-shared",
         PoolKind::SharedMountPoint,
         &work.path().join("shared"),
     );
-    call(&a, &guid_a, shared.clone()).await;
-    ask_b(shared).await;
+    call(&a, &guid_a, shared_pool.clone()).await;
+    ask_b(shared_pool.clone()).await;
     let root = VolumeRef {
         pool_uuid: "pool-shared".into(),
         volume_uuid: "root-mig".into(),
@@ -213,6 +214,60 @@ async fn a_running_guest_migrates_live_to_another_host_and_keeps_running() {
         state_of(call(&a, &guid_a, names()).await, &vm),
         PowerState::Running
     );
+    assert_eq!(
+        shell_a.run("true", SHELL).await,
+        Some(0),
+        "still answers on A"
+    );
+
+    // Storage motion is not the KVM agent's: refused, nothing moves.
+    let mut with_volumes = serde_json::to_value(migrate(&vm, &b.guid, &b.ip)).expect("JSON");
+    with_volumes["volume_map"] = serde_json::json!([{
+        "src": root,
+        "dest": {"pool_uuid": "pool-local", "volume_uuid": "root-mig"},
+    }]);
+    let refused = a
+        .handle(
+            &guid_a,
+            serde_json::from_value(with_volumes).expect("a MigrateVm"),
+        )
+        .await;
+    assert_eq!(
+        refused.as_ref().err().map(|e| e.kind),
+        Some(ErrorKind::Unsupported),
+        "{refused:?}"
+    );
+
+    // Too slow (1 MiB/s for a 1 s timeout, through a second agent on host A): aborted,
+    // the guest stays on A and B has nothing.
+    let mut hasty = test_config(&guid_a, work.path(), &tpl);
+    hasty.migrate_timeout = Duration::from_secs(1);
+    let hasty = KvmDriver::new(hasty).await.expect("second driver on A");
+    call(&hasty, &guid_a, shared_pool.clone()).await;
+    let virsh_a = |args: &[&str]| {
+        let mut all = vec!["-q", "-c", "qemu:///system"];
+        all.extend_from_slice(args);
+        common::run("virsh", &all)
+    };
+    let speed = virsh_a(&["migrate-getspeed", &vm]);
+    virsh_a(&["migrate-setspeed", &vm, "1"]);
+    let t = Instant::now();
+    let aborted = hasty
+        .handle(&guid_a, migrate(&vm, &b.guid, &b.ip))
+        .await
+        .expect_err("a migration slower than its timeout is aborted");
+    eprintln!(
+        "slow migration aborted after {:.1} s: {aborted}",
+        t.elapsed().as_secs_f64()
+    );
+    assert!(aborted.message.contains("aborted"), "{aborted}");
+    virsh_a(&["migrate-setspeed", &vm, speed.trim()]);
+    drop(hasty);
+    assert_eq!(
+        state_of(call(&a, &guid_a, names()).await, &vm),
+        PowerState::Running
+    );
+    assert!(b.virsh(&["dominfo", &vm]).is_err(), "nothing left on B");
     assert_eq!(
         shell_a.run("true", SHELL).await,
         Some(0),
