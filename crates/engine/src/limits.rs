@@ -353,21 +353,28 @@ pub async fn reserve(
         .map(|s| (s.owner_type, s.owner_id, s.t.name()))
         .collect();
     c.open_resource_counts(&rows).await?;
-    for (i, s) in steps.iter().enumerate() {
-        if !c
-            .add_resource_count(s.owner_type, s.owner_id, s.t.name(), s.amount, s.limit)
-            .await?
-        {
-            // Undo what this call counted so far: the caller may go on with its
-            // transaction (or need not have one).
-            for done in &steps[..i] {
-                c.take_resource_count(done.owner_type, done.owner_id, done.t.name(), done.amount)
-                    .await?;
-            }
-            return Err(exceeded(c, s).await?);
-        }
-    }
-    Ok(())
+    let changes: Vec<_> = steps
+        .iter()
+        .map(|s| (s.owner_type, s.owner_id, s.t.name(), s.amount, s.limit))
+        .collect();
+    let counted = c.add_resource_counts(&changes).await?;
+    let is_counted = |s: &Step<'_>| {
+        counted
+            .iter()
+            .any(|(o, id, t)| o == s.owner_type && *id == s.owner_id && t == s.t.name())
+    };
+    let Some(over) = steps.iter().find(|s| !is_counted(s)) else {
+        return Ok(());
+    };
+    // Undo what went through: the caller may go on with its transaction (or need not
+    // have one).
+    let undo: Vec<_> = steps
+        .iter()
+        .filter(|s| is_counted(s))
+        .map(|s| (s.owner_type, s.owner_id, s.t.name(), s.amount))
+        .collect();
+    c.take_resource_counts(&undo).await?;
+    Err(exceeded(c, over).await?)
 }
 
 async fn exceeded(c: &mut Conn<'_>, s: &Step<'_>) -> Result<ApiError, ApiError> {
@@ -412,15 +419,11 @@ pub async fn release(
         return Ok(());
     }
     let chain = c.account_domain_chain(account_id).await?;
-    for &(t, n) in &wants {
-        c.take_resource_count(ACCOUNT, account_id, t.name(), n)
-            .await?;
-    }
-    for d in &chain {
-        for &(t, n) in &wants {
-            c.take_resource_count(DOMAIN, d.id, t.name(), n).await?;
-        }
-    }
+    let owners = std::iter::once((ACCOUNT, account_id)).chain(chain.iter().map(|d| (DOMAIN, d.id)));
+    let takes: Vec<_> = owners
+        .flat_map(|(o, id)| wants.iter().map(move |&(t, n)| (o, id, t.name(), n)))
+        .collect();
+    c.take_resource_counts(&takes).await?;
     Ok(())
 }
 

@@ -1,9 +1,9 @@
 //! Resource limits and counts of accounts and domains (`resource_limit`,
 //! `resource_count`), and the recounts of what accounts really own.
 //!
-//! Counts only move through [`Conn::add_resource_count`] (a conditional UPDATE, so two
+//! Counts only move through [`Conn::add_resource_counts`] (a conditional UPDATE, so two
 //! concurrent reservations can never both take the last unit) and
-//! [`Conn::take_resource_count`].
+//! [`Conn::take_resource_counts`].
 
 use crate::sql::{Bind, Sql};
 use crate::{Conn, Result, on_conn};
@@ -158,51 +158,95 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Adds `amount` to a count unless that takes it above `max_value` (-1: no limit).
-    /// Returns false, changing nothing, when the limit is in the way (or the row is
-    /// missing: see [`Conn::open_resource_counts`]).
-    pub async fn add_resource_count(
+    /// Adds to many counts at once: each
+    /// `(owner_type, owner_id, resource_type, amount, max_value)` is added unless that
+    /// takes its count above `max_value` (-1: no limit; a missing row is not counted, see
+    /// [`Conn::open_resource_counts`]). Returns the
+    /// `(owner_type, owner_id, resource_type)` of the counts it changed; the caller takes
+    /// those back when one is missing.
+    pub async fn add_resource_counts(
         &mut self,
-        owner_type: &str,
-        owner_id: i64,
-        resource_type: &str,
-        amount: i64,
-        max_value: i64,
-    ) -> Result<bool> {
-        const SQL: &str = "UPDATE resource_count SET count = count + $1 \
-             WHERE owner_type = $2 AND owner_id = $3 AND resource_type = $4 \
-             AND ($5 < 0 OR count + $1 <= $5)";
-        Ok(on_conn!(self, |c| sqlx::query(SQL)
-            .bind(amount)
-            .bind(owner_type)
-            .bind(owner_id)
-            .bind(resource_type)
-            .bind(max_value)
-            .execute(&mut **c)
-            .await?
-            .rows_affected())
-            == 1)
+        changes: &[(&str, i64, &str, i64, i64)],
+    ) -> Result<Vec<(String, i64, String)>> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.lock_counts(changes.iter().map(|c| (c.0, c.1, c.2)))
+            .await?;
+        let mut sql = Sql::new(
+            "UPDATE resource_count SET count = resource_count.count + w.column4 FROM (VALUES ",
+        );
+        values(
+            &mut sql,
+            changes.iter().map(|(o, id, t, n, max)| {
+                [
+                    Bind::Str((*o).into()),
+                    Bind::I64(*id),
+                    Bind::Str((*t).into()),
+                    Bind::I64(*n),
+                    Bind::I64(*max),
+                ]
+            }),
+        );
+        sql.push(
+            ") AS w WHERE resource_count.owner_type = w.column1 \
+             AND resource_count.owner_id = w.column2 AND resource_count.resource_type = w.column3 \
+             AND (w.column5 < 0 OR resource_count.count + w.column4 <= w.column5) \
+             RETURNING owner_type, owner_id, resource_type",
+        );
+        self.fetch_all(&sql).await
     }
 
-    /// Takes `amount` off a count, stopping at zero.
-    pub async fn take_resource_count(
+    /// Takes each `(owner_type, owner_id, resource_type, amount)` off its count, stopping
+    /// at zero.
+    pub async fn take_resource_counts(&mut self, changes: &[(&str, i64, &str, i64)]) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.lock_counts(changes.iter().map(|c| (c.0, c.1, c.2)))
+            .await?;
+        let mut sql = Sql::new(
+            "UPDATE resource_count SET count = CASE WHEN resource_count.count > w.column4 \
+             THEN resource_count.count - w.column4 ELSE 0 END FROM (VALUES ",
+        );
+        values(
+            &mut sql,
+            changes.iter().map(|(o, id, t, n)| {
+                [
+                    Bind::Str((*o).into()),
+                    Bind::I64(*id),
+                    Bind::Str((*t).into()),
+                    Bind::I64(*n),
+                ]
+            }),
+        );
+        sql.push(
+            ") AS w WHERE resource_count.owner_type = w.column1 \
+             AND resource_count.owner_id = w.column2 AND resource_count.resource_type = w.column3",
+        );
+        self.execute(&sql).await?;
+        Ok(())
+    }
+
+    /// PostgreSQL: locks the count rows in key order before a multi-row UPDATE changes
+    /// them, whose own locking order follows the table's physical order: two transactions
+    /// moving the same counts would otherwise deadlock. (SQLite's write transactions
+    /// exclude each other.)
+    async fn lock_counts<'s>(
         &mut self,
-        owner_type: &str,
-        owner_id: i64,
-        resource_type: &str,
-        amount: i64,
+        keys: impl Iterator<Item = (&'s str, i64, &'s str)>,
     ) -> Result<()> {
-        const SQL: &str = "UPDATE resource_count \
-             SET count = CASE WHEN count > $1 THEN count - $1 ELSE 0 END \
-             WHERE owner_type = $2 AND owner_id = $3 AND resource_type = $4";
-        on_conn!(self, |c| sqlx::query(SQL)
-            .bind(amount)
-            .bind(owner_type)
-            .bind(owner_id)
-            .bind(resource_type)
-            .execute(&mut **c)
-            .await?
-            .rows_affected());
+        if let Conn::Postgres(_) = self {
+            let mut sql = Sql::new(
+                "SELECT 1 FROM resource_count WHERE (owner_type, owner_id, resource_type) IN (VALUES ",
+            );
+            values(
+                &mut sql,
+                keys.map(|(o, id, t)| [Bind::Str(o.into()), Bind::I64(id), Bind::Str(t.into())]),
+            );
+            sql.push(") ORDER BY owner_type, owner_id, resource_type FOR UPDATE");
+            self.execute(&sql).await?;
+        }
         Ok(())
     }
 
@@ -303,5 +347,16 @@ impl Conn<'_> {
         );
         sql.and("t.account_id = ?", Bind::I64(account_id));
         self.fetch_count(&sql).await
+    }
+}
+
+/// Appends `(?, ?, …), (?, ?, …)` for the rows of a `VALUES` list.
+fn values<const N: usize>(sql: &mut Sql, rows: impl Iterator<Item = [Bind; N]>) {
+    let one = format!("({})", vec!["?"; N].join(", "));
+    for (i, row) in rows.enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push_bind(&one, row);
     }
 }
