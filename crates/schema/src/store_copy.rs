@@ -68,17 +68,33 @@ pub struct NewVolumeRef<'a> {
     pub checksum: Option<&'a str>,
 }
 
-/// The volume states that follow a copy's (CloudStack's upload states).
-const VOLUME_STATES: &str = "UPDATE volume SET update_count = update_count + 1";
-
-fn and_volume_of(sql: &mut Sql, ref_id: i64) {
-    sql.and(
-        "id = (SELECT volume_id FROM volume_store_ref WHERE id = ?)",
-        Bind::I64(ref_id),
-    );
-}
-
 impl Conn<'_> {
+    /// A volume copy's volume follows it into CloudStack's upload state `state` (with
+    /// the image's virtual size once known); template copies have nothing to follow.
+    async fn move_volume_of(
+        &mut self,
+        of: CopyOf,
+        ref_id: i64,
+        state: &str,
+        size: Option<i64>,
+    ) -> Result<()> {
+        if of != CopyOf::Volume {
+            return Ok(());
+        }
+        let mut sql = Sql::new("UPDATE volume SET update_count = update_count + 1");
+        sql.push_bind(", state = ?", [Bind::Str(state.into())]);
+        if let Some(size) = size {
+            sql.push_bind(", size = ?", [Bind::I64(size)]);
+        }
+        sql.push(" WHERE 1 = 1");
+        sql.and(
+            "id = (SELECT volume_id FROM volume_store_ref WHERE id = ?)",
+            Bind::I64(ref_id),
+        );
+        self.execute(&sql).await?;
+        Ok(())
+    }
+
     /// Takes a pending copy for this server unless a live server holds it. Returns false
     /// when another server got it first.
     pub async fn claim_copy(
@@ -149,15 +165,7 @@ impl Conn<'_> {
         if self.execute(&sql).await? != 1 {
             return Ok(false);
         }
-        if of == CopyOf::Volume {
-            let mut v = Sql::new(VOLUME_STATES);
-            v.push_bind(
-                ", state = 'Uploaded', size = ? WHERE 1 = 1",
-                [Bind::I64(size)],
-            );
-            and_volume_of(&mut v, id);
-            self.execute(&v).await?;
-        }
+        self.move_volume_of(of, id, "Uploaded", Some(size)).await?;
         Ok(true)
     }
 
@@ -185,12 +193,7 @@ impl Conn<'_> {
         if self.execute(&sql).await? != 1 {
             return Ok(false);
         }
-        if of == CopyOf::Volume {
-            let mut v = Sql::new(VOLUME_STATES);
-            v.push(", state = 'UploadError' WHERE 1 = 1");
-            and_volume_of(&mut v, id);
-            self.execute(&v).await?;
-        }
+        self.move_volume_of(of, id, "UploadError", None).await?;
         Ok(true)
     }
 
@@ -207,12 +210,8 @@ impl Conn<'_> {
         if self.execute(&sql).await? != 1 {
             return Ok(false);
         }
-        if of == CopyOf::Volume {
-            let mut v = Sql::new(VOLUME_STATES);
-            v.push(", state = 'UploadInProgress' WHERE 1 = 1");
-            and_volume_of(&mut v, id);
-            self.execute(&v).await?;
-        }
+        self.move_volume_of(of, id, "UploadInProgress", None)
+            .await?;
         Ok(true)
     }
 
@@ -235,7 +234,7 @@ impl Conn<'_> {
             sql.and("updated < ?", Bind::Time(before));
             total += self.execute(&sql).await?;
         }
-        let mut v = Sql::new(VOLUME_STATES);
+        let mut v = Sql::new("UPDATE volume SET update_count = update_count + 1");
         v.push(
             ", state = 'UploadAbandoned' WHERE state IN ('NotUploaded', 'UploadInProgress') \
              AND id IN (SELECT volume_id FROM volume_store_ref \
@@ -295,6 +294,13 @@ impl Conn<'_> {
         sql.push(" AND r.download_state IN ('NOT_DOWNLOADED', 'DOWNLOAD_IN_PROGRESS')");
         sql.push_bind(" ORDER BY r.id LIMIT ?", [Bind::I64(limit)]);
         self.fetch_all(&sql).await
+    }
+
+    /// Uploaded volumes' copies an image store holds.
+    pub async fn count_store_volume_refs(&mut self, store_id: i64) -> Result<i64> {
+        let mut sql = Sql::new("SELECT COUNT(*) FROM volume_store_ref r WHERE 1 = 1");
+        sql.and("r.store_id = ?", Bind::I64(store_id));
+        self.fetch_count(&sql).await
     }
 
     pub async fn delete_volume_ref(&mut self, id: i64) -> Result<()> {

@@ -240,9 +240,17 @@ pub async fn update_image_store(ctx: Ctx, args: Args) -> Result<Reply, ApiError>
 pub async fn delete_image_store(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let mut tx = ctx.engine.store.begin().await?;
     let s = store_by_param(&mut tx.c(), &args, "id").await?;
-    // Volumes and snapshots on image stores do not exist yet; once they do, they are
-    // counted here too (CloudStack's in-use checks).
-    // Simulated copies hold no bytes: they go with the store.
+    // Snapshots on image stores are not counted yet (CloudStack's in-use checks).
+    // An uploaded volume lives in its store until it is copied to primary storage.
+    let volumes = tx.c().count_store_volume_refs(s.id).await?;
+    if volumes > 0 {
+        return Err(ApiError::param(format!(
+            "Cannot delete image store {} while it holds {volumes} uploaded volumes; attach \
+             or delete them first",
+            s.name
+        )));
+    }
+    // Simulated template copies hold no bytes: they go with the store.
     tx.c().delete_simulated_store_refs(s.id).await?;
     let held = tx.c().count_store_template_refs(s.id).await?;
     if held > 0 {

@@ -40,6 +40,32 @@ pub async fn owner(c: &mut Conn<'_>, caller: &Caller, args: &Args) -> Result<Acc
     Ok(owner)
 }
 
+/// A data volume of `owner` in a zone, neither placed nor attached: Allocated, thin, of
+/// no size until the caller says.
+pub fn data_volume<'a>(
+    uuid: &'a str,
+    name: &'a str,
+    owner: &AccountRow,
+    zone_id: i64,
+) -> NewVolume<'a> {
+    NewVolume {
+        uuid,
+        name,
+        account_id: owner.id,
+        domain_id: owner.domain_id,
+        zone_id,
+        pool_id: None,
+        instance_id: None,
+        device_id: None,
+        volume_type: DATADISK,
+        size: 0,
+        disk_offering_id: None,
+        template_id: None,
+        state: "Allocated",
+        provisioning: "thin",
+    }
+}
+
 /// What the new volume is made of.
 struct Spec {
     zone_id: i64,
@@ -88,20 +114,10 @@ pub async fn create_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let id = c
         .insert_volume(
             &NewVolume {
-                uuid: &uuid,
-                name: &name,
-                account_id: owner.id,
-                domain_id: owner.domain_id,
-                zone_id: zone.id,
-                pool_id: None,
-                instance_id: None,
-                device_id: None,
-                volume_type: DATADISK,
                 size: spec.bytes,
                 disk_offering_id: spec.disk_offering_id,
-                template_id: None,
-                state: "Allocated",
                 provisioning: &spec.provisioning,
+                ..data_volume(&uuid, &name, &owner, zone.id)
             },
             strato_schema::now(),
         )

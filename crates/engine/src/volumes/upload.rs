@@ -16,7 +16,7 @@ use strato_schema::store_copy::{CopyOf, NewVolumeRef};
 use strato_schema::template::state;
 use strato_schema::volume::{NewVolume, VolumeView};
 
-use super::{DATADISK, NOT_UPLOADED, UPLOAD_OP, create, view};
+use super::{NOT_UPLOADED, UPLOAD_OP, create, view};
 use crate::handlers::templates::{TEMPLATE_FORMATS, image_checksum, image_url, zone_stores};
 use crate::handlers::{check_name, one_of, owner_of_new};
 use crate::images::{StoreCopy, location};
@@ -102,18 +102,7 @@ async fn record(ctx: &Ctx, args: &Args, url: Option<&str>) -> Result<(i64, Store
     let id = c
         .insert_volume(
             &NewVolume {
-                uuid: &uuid,
-                name: &name,
-                account_id: owner.id,
-                domain_id: owner.domain_id,
-                zone_id: zone.id,
-                pool_id: None,
-                instance_id: None,
-                device_id: None,
-                volume_type: DATADISK,
-                size: 0,
                 disk_offering_id: offering.as_ref().map(|o| o.id),
-                template_id: None,
                 state: if url.is_some() {
                     UPLOAD_OP
                 } else {
@@ -122,6 +111,7 @@ async fn record(ctx: &Ctx, args: &Args, url: Option<&str>) -> Result<(i64, Store
                 provisioning: offering
                     .as_ref()
                     .map_or("thin", |o| o.props.provisioning_type.as_str()),
+                ..create::data_volume(&uuid, &name, &owner, zone.id)
             },
             now,
         )

@@ -157,6 +157,12 @@ async fn a_url_upload_in_a_simulator_zone_becomes_uploaded_then_ready_on_attach(
         .await;
     assert!(failed(&job, 431).contains("simulated"), "{job}");
 
+    // The image store holding it cannot be deleted.
+    let stores = admin.ok("listImageStores", &[("zoneid", &z.zone)]).await;
+    let store = stores["imagestore"][0]["id"].as_str().expect("store id");
+    let text = admin.err("deleteImageStore", &[("id", store)], 431).await;
+    assert!(text.contains("uploaded volumes"), "{text}");
+
     // Attached to a running VM: copied to primary storage, Ready, the store copy gone.
     let vm = running_vm(&user, &z).await;
     let job = user
