@@ -284,6 +284,18 @@ async fn poll(weak: Weak<Inner>) {
             continue;
         };
         let busy = lock(&inner.busy).clone();
+        // Expected by a migration: only a guest that runs (not paused while its memory
+        // arrives) has arrived.
+        let expected: Vec<String> = lock(&inner.incoming).iter().cloned().collect();
+        let arrived = if expected.is_empty() {
+            Vec::new()
+        } else {
+            inner
+                .libvirt
+                .call(move |c| vm::running(c, &expected))
+                .await
+                .unwrap_or_default()
+        };
         let mut changes = Vec::new();
         {
             let mut known = lock(&inner.known);
@@ -293,9 +305,13 @@ async fn poll(weak: Weak<Inner>) {
                 if busy.contains(&s.name) || s.state == PowerState::Unknown {
                     continue;
                 }
-                if s.state == PowerState::Running && incoming.remove(&s.name) {
-                    // Arrived by migration: known from now on, not started by hand.
-                    known.insert(s.name, s.state);
+                if incoming.contains(&s.name) {
+                    // Arriving (or a migration that failed): no event. Arrived: known
+                    // from now on, not a VM started by hand.
+                    if arrived.contains(&s.name) {
+                        incoming.remove(&s.name);
+                        known.insert(s.name, s.state);
+                    }
                     continue;
                 }
                 let before = known.insert(s.name.clone(), s.state);

@@ -37,7 +37,9 @@ impl Inner {
         }
     }
 
+    /// What a command just made of a VM (no longer expected by a migration, if it was).
     fn set_known(&self, name: &str, state: Option<PowerState>) {
+        lock(&self.incoming).remove(name);
         let mut known = lock(&self.known);
         match state {
             Some(s) => known.insert(name.to_owned(), s),

@@ -116,6 +116,26 @@ pub(crate) fn request_shutdown(conn: &Connect, name: &str) -> Result<bool, Agent
     }
 }
 
+/// Those of `names` whose domain runs now (not paused, as a guest whose memory is still
+/// arriving by migration is).
+pub(crate) fn running(conn: &Connect, names: &[String]) -> Result<Vec<String>, AgentError> {
+    let mut out = Vec::new();
+    for name in names {
+        if let Some(dom) = lookup(conn, name)?
+            && matches!(
+                dom.state(),
+                Ok((
+                    virt::enumutil::Enum::Known(virt::domain::DomainState::Running),
+                    _
+                ))
+            )
+        {
+            out.push(name.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// The state of one domain (`Missing` when libvirt does not know it).
 pub(crate) fn state(conn: &Connect, name: &str) -> Result<PowerState, AgentError> {
     Ok(lookup(conn, name)?.map_or(PowerState::Missing, |d| power_state(&d)))

@@ -6,8 +6,9 @@
 //! and leaves the guest running on A, so do a volume map (storage motion) and a migration
 //! slower than its timeout (aborted), then the guest moves to B: gone from A (domain,
 //! lease, router, bridge), running and defined on B, with the same memory (a file in its
-//! RAM root and its uptime survive) and its gateway reachable through B's router. A retry
-//! succeeds; B destroys the guest and its router.
+//! RAM root and its uptime survive) and its gateway reachable through B's router, and
+//! neither host reports the move as a change behind its back. A retry succeeds; B destroys
+//! the guest and its router.
 //!
 //! Needs what tests/network.rs needs plus `nsenter` and `unshare` (util-linux).
 #![cfg(feature = "kvm")]
@@ -22,8 +23,8 @@ use common::{
     test_config, wait_for,
 };
 use strato_agent_proto::{
-    AnswerData, Command, ErrorKind, HypervisorDriver, Isolation, NetworkSpec, NicSpec, PoolKind,
-    PoolSpec, PowerState, VolumeRef,
+    AnswerData, Command, ErrorKind, HostEvent, HypervisorDriver, Isolation, NetworkSpec, NicSpec,
+    PoolKind, PoolSpec, PowerState, VolumeRef,
 };
 use strato_hypervisor_kvm::KvmDriver;
 
@@ -275,6 +276,7 @@ async fn a_running_guest_migrates_live_to_another_host_and_keeps_running() {
     );
 
     // The migration.
+    let mut events_a = a.subscribe();
     let t = Instant::now();
     let done = call(&a, &guid_a, migrate(&vm, &b.guid, &b.ip)).await;
     let took = t.elapsed();
@@ -351,6 +353,17 @@ async fn a_running_guest_migrates_live_to_another_host_and_keeps_running() {
         "gateway reachable from B after {:.1} s",
         t.elapsed().as_secs_f64()
     );
+
+    // Neither host took the move for a change behind its back (after a few polls).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(state_of(ask_b(names()).await, &vm), PowerState::Running);
+    let about_vm =
+        |e: &HostEvent| matches!(e, HostEvent::VmPowerChanged { vm_name, .. } if *vm_name == vm);
+    let on_b: Vec<HostEvent> = b.events().into_iter().filter(about_vm).collect();
+    assert!(on_b.is_empty(), "B reported {on_b:?}");
+    while let Ok(e) = events_a.try_recv() {
+        assert!(!about_vm(&e.event), "A reported {e:?}");
+    }
 
     // A retried migration (its answer lost) succeeds; an unknown VM is not found.
     assert_eq!(

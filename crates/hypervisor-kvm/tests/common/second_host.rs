@@ -9,18 +9,19 @@
 //! so both hosts use the same paths and keep their own files, as real hosts do). Its
 //! agent, a `KvmDriver`, runs in the same namespaces: a child process (this test binary
 //! again, running the test named by `agent_test`) answering `Command`s sent as JSON lines
-//! on its stdin. Everything is torn down at drop.
+//! on its stdin, and telling its events on the way. Everything is torn down at drop.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use strato_agent_proto::{Answer, Command};
+use strato_agent_proto::{Answer, Command, HostEvent};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Set in the child's environment: `<guid>\n<work dir>\n<template>`.
 const CHILD_ENV: &str = "STRATO_SECOND_HOST_AGENT";
 const ANSWER: &str = "STRATO-ANSWER ";
+const EVENT: &str = "STRATO-EVENT ";
 const READY: &str = "STRATO-READY";
 
 pub struct SecondHost {
@@ -38,6 +39,8 @@ pub struct SecondHost {
     state_dir: PathBuf,
     daemon: Option<std::process::Child>,
     agent: Option<Agent>,
+    /// The events its agent sent so far (read along with answers).
+    events: std::sync::Mutex<Vec<HostEvent>>,
 }
 
 struct Agent {
@@ -104,6 +107,7 @@ impl SecondHost {
             state_dir: work.join("state"),
             daemon: None,
             agent: None,
+            events: std::sync::Mutex::new(Vec::new()),
         };
         host.plumb()?;
         host.start_daemon().await?;
@@ -295,10 +299,18 @@ impl SecondHost {
                     .await
                     .expect("read from the agent");
             assert!(n > 0, "the second host's agent exited");
-            if let Some((_, json)) = reply.trim().split_once(ANSWER) {
+            if let Some((_, json)) = reply.trim().split_once(EVENT) {
+                let event = serde_json::from_str(json).expect("event as JSON");
+                self.events.lock().expect("events").push(event);
+            } else if let Some((_, json)) = reply.trim().split_once(ANSWER) {
                 return serde_json::from_str(json).expect("answer as JSON");
             }
         }
+    }
+
+    /// The events the agent sent before its last answer.
+    pub fn events(&self) -> Vec<HostEvent> {
+        self.events.lock().expect("events").clone()
     }
 
     /// libvirt on the second host, as its TCP listener is reached from the first.
@@ -393,6 +405,15 @@ pub fn serve_if_child() {
             return;
         }
     };
+    let mut events = driver.subscribe();
+    rt.spawn(async move {
+        while let Ok(e) = events.recv().await {
+            println!(
+                "{EVENT}{}",
+                serde_json::to_string(&e.event).expect("event as JSON")
+            );
+        }
+    });
     println!("{READY}");
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
