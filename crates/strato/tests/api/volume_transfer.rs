@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use strato_schema::sql::{Bind, Sql};
 use strato_test_host::{NetnsHost, make_qcow2};
 
 use crate::common::{Client, TestCloud, new_account};
@@ -445,11 +446,7 @@ async fn real_uploads_download_into_the_store_and_extract_serves_the_bytes() {
     std::fs::write(&back, &bytes).expect("write");
     assert_eq!(sha256_hex(&back), digest);
     // Expired (though signed by the server) and forged links are refused.
-    let past = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
-        - 1;
+    let past = chrono::Utc::now().timestamp() - 1;
     let expired = resigned(&cloud, &link, past);
     assert_eq!(reqwest::get(&expired).await.expect("GET").status(), 403);
     let forged = link.replacen("/extract/v", "/extract/v9", 1);
@@ -552,6 +549,34 @@ async fn browser_uploads_check_signatures_and_expiry() {
         Value::String(strato_engine::signing::sign(engine, &payload).expect("sign"));
     assert_eq!(post_upload(&stale, &ct, body.clone(), None).await, 403);
     assert_eq!(listed(&user, &late_id).await["state"], "NotUploaded");
+    // Never sent within upload.operation.timeout: abandoned by the image service. (The
+    // wait is shortened by ageing the copy's row, as if the minutes had passed.)
+    {
+        let mut db = engine.store.acquire().await.expect("db");
+        let mut age = Sql::new("UPDATE volume_store_ref SET ");
+        age.push_bind(
+            "updated = ? WHERE download_state = 'NOT_UPLOADED'",
+            [Bind::Time(chrono::Utc::now() - chrono::Duration::hours(2))],
+        );
+        assert_eq!(db.c().execute(&age).await.expect("age"), 1);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let v = loop {
+        let v = listed(&user, &late_id).await;
+        if v["state"] != "NotUploaded" {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "never abandoned: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(v["state"], "UploadAbandoned", "{v}");
+    assert!(
+        v["status"].as_str().unwrap_or_default().contains("in time"),
+        "{v}"
+    );
+    assert_eq!(post_upload(&late, &ct, body.clone(), None).await, 403);
+    // An abandoned upload can be deleted.
+    user.ok("deleteVolume", &[("id", &late_id)]).await;
 
     // Not an image: UploadError, no file left.
     let junk = params("junk").await;
