@@ -199,7 +199,7 @@ impl Inner {
                     "VM {name} runs neither on this host nor on host {dest_host_guid}"
                 )));
             }
-            self.forget(name).await?;
+            self.forget_migrated(name).await;
             return Ok(AnswerData::Done);
         };
         if domain.strato_uuid.is_none() {
@@ -232,8 +232,17 @@ impl Inner {
         let started = Instant::now();
         self.hand_over(name, &dest).await?;
         tracing::info!(vm = %name, dest = %dest_host_guid, ip = %dest.ip, ms = started.elapsed().as_millis(), "VM migrated");
-        self.forget(name).await?;
+        self.forget_migrated(name).await;
         Ok(AnswerData::Done)
+    }
+
+    /// Clean-up after the VM left: a failure is logged, not answered, since the VM runs on
+    /// the destination whatever happens here (an error would make the server believe it
+    /// still runs here). What is left is retried by the next router or bridge release.
+    async fn forget_migrated(&self, name: &str) {
+        if let Err(e) = self.forget(name).await {
+            tracing::warn!(vm = %name, "VM migrated away, but its clean-up here failed: {e}");
+        }
     }
 
     /// The libvirt migration, aborted after the configured timeout.
