@@ -22,6 +22,7 @@ mod inventory;
 mod jobs;
 mod keys_tags_groups;
 mod limits;
+mod migrate_with_volume;
 mod networks;
 mod networks_guest;
 mod offerings;

@@ -97,10 +97,6 @@ async fn restore_gives_a_stopped_vm_a_new_root_volume_that_boots() {
     let old_root = root_volume(&user, &id).await;
     assert_eq!(old_root["state"], "Ready");
 
-    let job = user
-        .wait_job("restoreVirtualMachine", &[("virtualmachineid", &id)])
-        .await;
-    assert_eq!(job["jobresult"]["errorcode"], 431, "running VM: {job}");
     vm_of(&user.wait_job("stopVirtualMachine", &[("id", &id)]).await);
     let job = other
         .wait_job("restoreVirtualMachine", &[("virtualmachineid", &id)])
@@ -150,6 +146,67 @@ async fn restore_gives_a_stopped_vm_a_new_root_volume_that_boots() {
     let root = root_volume(&user, &id).await;
     assert_eq!(root["id"], new_root["id"]);
     assert_eq!(root["state"], "Ready");
+    cloud.stop().await;
+}
+
+#[tokio::test]
+async fn restore_stops_a_running_vm_and_starts_it_again_on_its_host() {
+    let cloud = TestCloud::start().await;
+    let admin = cloud.admin().await;
+    let z = sim_zone(&admin, &["", ""]).await;
+    let (user, account) = new_account(&admin, "tenant", None, "0").await;
+    let vm = vm_of(&deploy(&user, &z, &[]).await);
+    let id = id_of(&vm);
+    let host = vm["hostid"].as_str().expect("host").to_string();
+    let old_root = root_volume(&user, &id).await;
+    let volumes = async || user.ok("listVolumes", &[]).await["count"].clone();
+    let before = volumes().await;
+
+    // The start with the new root volume fails (once: the undo starts the VM again
+    // with its old one).
+    let mock = admin
+        .call(
+            "configureSimulator",
+            &[
+                ("name", "StartCommand"),
+                ("value", "result:fail"),
+                ("hostid", &host),
+                ("count", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(mock.status, 200, "{}", mock.text);
+    let job = user
+        .wait_job("restoreVirtualMachine", &[("virtualmachineid", &id)])
+        .await;
+    assert_eq!(job["jobresult"]["errorcode"], 530, "{job}");
+    let listed = &admin
+        .ok("listVirtualMachines", &[("id", &id), ("listall", "true")])
+        .await["virtualmachine"][0];
+    assert_eq!(listed["state"], "Running", "{listed}");
+    assert_eq!(listed["hostid"], host.as_str(), "{listed}");
+    assert_eq!(root_volume(&user, &id).await["id"], old_root["id"]);
+    assert_eq!(
+        volumes().await,
+        before,
+        "the new root volume was left behind"
+    );
+    let acct = account_of(&user, account["id"].as_str().expect("account")).await;
+    assert_eq!(acct["volumetotal"], 1, "{acct}");
+
+    let restored = vm_of(
+        &admin
+            .wait_job("restoreVirtualMachine", &[("virtualmachineid", &id)])
+            .await,
+    );
+    assert_eq!(restored["state"], "Running");
+    assert_eq!(restored["hostid"], host.as_str());
+    let root = root_volume(&user, &id).await;
+    assert_ne!(root["id"], old_root["id"]);
+    assert_eq!(root["state"], "Ready");
+    assert_eq!(volumes().await, before, "the old root volume is expunged");
+    let hosts = admin.ok("listHosts", &[("id", &host)]).await;
+    assert_eq!(hosts["host"][0]["memoryallocated"], 512 << 20, "{hosts}");
     cloud.stop().await;
 }
 

@@ -55,6 +55,29 @@ async fn roots(engine: &Engine, vm: i64, account: i64) -> (i64, i64, i64) {
     (root, live, counted)
 }
 
+/// (VM state, host, bytes allocated on pools, memory held on hosts).
+async fn vm_and_capacity(engine: &Engine, vm: i64) -> (String, Option<i64>, i64, i64) {
+    let row = engine
+        .store
+        .acquire()
+        .await
+        .expect("db")
+        .c()
+        .vm_by_id(vm)
+        .await
+        .expect("query")
+        .expect("vm");
+    let mut db = engine.store.acquire().await.expect("db");
+    let mut c = db.c();
+    let mut sum = async |q: &str| c.fetch_count(&Sql::new(q)).await.expect(q);
+    (
+        row.state,
+        row.host_id,
+        sum("SELECT CAST(COALESCE(SUM(allocated_bytes), 0) AS BIGINT) FROM storage_pool").await,
+        sum("SELECT CAST(COALESCE(SUM(ram_used_bytes), 0) AS BIGINT) FROM host").await,
+    )
+}
+
 #[tokio::test]
 async fn restore_unwinds_to_the_old_root_volume_from_every_step() {
     let cloud = TestCloud::start().await;
@@ -62,44 +85,54 @@ async fn restore_unwinds_to_the_old_root_volume_from_every_step() {
     let z = sim_zone(&admin, &[""]).await;
     let engine = cloud.server.as_ref().expect("running").engine.clone();
     let exec = executor(&engine);
-    let vm = vm_of(&deploy(&admin, &z, &[]).await);
-    let uuid = vm["id"].as_str().expect("id").to_string();
-    vm_of(&admin.wait_job("stopVirtualMachine", &[("id", &uuid)]).await);
-    let row = vm_row(&engine, &uuid).await;
-    let before = roots(&engine, row.id, row.account_id).await;
-    let old = {
-        let mut db = engine.store.acquire().await.expect("db");
-        db.c()
-            .volume_by_id(before.0)
-            .await
-            .expect("q")
-            .expect("root")
-    };
-    let params = RestoreParams {
-        vm_id: row.id,
-        old_root_id: old.id,
-        template_id: row.template_id,
-        guest_os_id: row.guest_os_id,
-        root_bytes: old.size,
-        provisioning: old.provisioning.clone(),
-    };
-    let unchanged = async |e: &Engine| {
-        assert_eq!(
-            roots(e, row.id, row.account_id).await,
-            before,
-            "not unwound"
-        );
-    };
-    testing::action_failure_can_unwind::<RestoreVm>(&exec, &engine, &params, unchanged).await;
-    testing::action_failure_can_unwind_idempotently::<RestoreVm>(
-        &exec, &engine, &params, unchanged,
-    )
-    .await;
-    testing::actions_succeed_idempotently::<RestoreVm>(&exec, &engine, params.clone()).await;
-    let (root, live, _) = roots(&engine, row.id, row.account_id).await;
-    assert_ne!(root, before.0, "a new root volume");
-    // The old one is detached, left for the expunge that follows the saga.
-    assert_eq!(live, before.1 + 1);
+    for running in [false, true] {
+        let vm = vm_of(&deploy(&admin, &z, &[]).await);
+        let uuid = vm["id"].as_str().expect("id").to_string();
+        if !running {
+            vm_of(&admin.wait_job("stopVirtualMachine", &[("id", &uuid)]).await);
+        }
+        let row = vm_row(&engine, &uuid).await;
+        let before = roots(&engine, row.id, row.account_id).await;
+        let held = vm_and_capacity(&engine, row.id).await;
+        let old = {
+            let mut db = engine.store.acquire().await.expect("db");
+            db.c()
+                .volume_by_id(before.0)
+                .await
+                .expect("q")
+                .expect("root")
+        };
+        let params = RestoreParams {
+            vm_id: row.id,
+            old_root_id: old.id,
+            template_id: row.template_id,
+            guest_os_id: row.guest_os_id,
+            root_bytes: old.size,
+            provisioning: old.provisioning.clone(),
+            old_template: Some((row.template_id, row.guest_os_id)),
+            running,
+        };
+        let unchanged = async |e: &Engine| {
+            assert_eq!(
+                roots(e, row.id, row.account_id).await,
+                before,
+                "not unwound"
+            );
+            assert_eq!(vm_and_capacity(e, row.id).await, held, "state or capacity");
+        };
+        testing::action_failure_can_unwind::<RestoreVm>(&exec, &engine, &params, unchanged).await;
+        testing::action_failure_can_unwind_idempotently::<RestoreVm>(
+            &exec, &engine, &params, unchanged,
+        )
+        .await;
+        testing::actions_succeed_idempotently::<RestoreVm>(&exec, &engine, params.clone()).await;
+        let (root, live, _) = roots(&engine, row.id, row.account_id).await;
+        assert_ne!(root, before.0, "a new root volume");
+        // The old one is detached, left for the expunge that follows the saga.
+        assert_eq!(live, before.1 + 1);
+        let (state, host, _, memory) = vm_and_capacity(&engine, row.id).await;
+        assert_eq!((state, host, memory), (held.0, held.1, held.3), "as before");
+    }
     cloud.stop().await;
 }
 

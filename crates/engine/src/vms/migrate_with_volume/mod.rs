@@ -8,26 +8,24 @@
 //! destinations, and only then gives the source's capacity back and deletes the source
 //! copies. A failure at any step leaves the VM and its volumes where they were.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use strato_agent_proto::{Command, VolumeMigration};
-use strato_api::params::Args;
 use strato_api::response::Reply;
 use strato_common::{ApiError, ErrorCode};
 use strato_saga::definition::BoxFuture;
 use strato_saga::{Outputs, Saga, SagaCtx, Step, step};
 use strato_schema::Conn;
-use strato_schema::host::HostRow;
 use strato_schema::placement::PoolCandidate;
-use strato_schema::vm::VmRow;
-use strato_schema::volume::VolumeView;
 
 use super::migrate::{self, Target};
 use super::{bad_state, host_ops, planner, view, vm_record};
-use crate::sagas::{self, EngineSaga};
+use crate::Engine;
+use crate::sagas::EngineSaga;
 use crate::volumes::{migrate as volume_migrate, storage};
-use crate::{Ctx, Engine};
+
+mod command;
+
+pub use command::migrate_virtual_machine_with_volume;
 
 /// One volume of the VM and the pool it goes to.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -185,7 +183,8 @@ async fn reserve_target(ctx: &SagaCtx<MigrateVmWithVolume>) -> Result<Option<Tar
 }
 
 /// The host the running VM goes to, its capacity held there; every volume of the VM
-/// must be reachable from it where it will be.
+/// must be reachable from it where it will be (checked before the planner for an
+/// admin's choice, so the answer names the volume rather than the capacity).
 async fn choose_host(
     c: &mut Conn<'_>,
     engine: &Engine,
@@ -195,38 +194,21 @@ async fn choose_host(
     let (Some(source_id), Some(source_guid)) = (v.host_id, v.host_guid.clone()) else {
         return Err(bad_state(&v, "migrate"));
     };
+    if let Some(h) = p.host_id {
+        let host = c
+            .host_by_id(h)
+            .await?
+            .ok_or_else(|| ApiError::internal("the target host is gone"))?;
+        check_reach(c, p, (host.id, host.cluster_id), &host.name).await?;
+    }
     let mut req = planner::vm_request(c, &v, p.host_id, v.host_id).await?;
-    let target_pool = |pool: Option<i64>, volume: i64| {
-        p.moves
-            .iter()
-            .find(|m| m.volume_id == volume)
-            .map(|m| m.dest_pool)
-            .or(pool)
-    };
-    req.root.pool_id = target_pool(req.root.pool_id, req.root.id);
+    req.root.pool_id = target_pool(p, req.root.pool_id, req.root.id);
     if let Some(root_pool) = req.root.pool_id {
-        let pool = storage_pool(c, root_pool).await?;
-        req.local_storage = pool.scope == "HOST";
+        req.local_storage = storage_pool(c, root_pool).await?.scope == "HOST";
     }
     let placed = planner::reserve(c, engine, v.id, &req).await?;
-    for vol in c.volumes_of_vms(&[v.id]).await? {
-        let Some(pool_id) = target_pool(vol.pool_id, vol.id) else {
-            continue;
-        };
-        let pool = storage_pool(c, pool_id).await?;
-        let reached = match pool.scope.as_str() {
-            "ZONE" => true,
-            "CLUSTER" => pool.cluster_id.is_some() && pool.cluster_id == placed.host.cluster_id,
-            _ => pool.host_id == Some(placed.host.id),
-        };
-        if !reached {
-            return Err(ApiError::param(format!(
-                "Host {} cannot reach storage pool {} of volume {}: give the volume a pool \
-                 the host reaches (parameter migrateto)",
-                placed.host.name, pool.name, vol.uuid
-            )));
-        }
-    }
+    let h = &placed.host;
+    check_reach(c, p, (h.id, h.cluster_id), &h.name).await?;
     Ok(Target {
         source_id,
         source_guid,
@@ -235,7 +217,44 @@ async fn choose_host(
     })
 }
 
-async fn storage_pool(c: &mut Conn<'_>, id: i64) -> Result<PoolCandidate, ApiError> {
+/// Where a volume of the VM will be: its destination if it moves.
+fn target_pool(p: &MigrateWithVolumeParams, pool: Option<i64>, volume: i64) -> Option<i64> {
+    p.moves
+        .iter()
+        .find(|m| m.volume_id == volume)
+        .map(|m| m.dest_pool)
+        .or(pool)
+}
+
+/// Fails unless host `(id, cluster)` reaches every volume of the VM where it will be.
+async fn check_reach(
+    c: &mut Conn<'_>,
+    p: &MigrateWithVolumeParams,
+    (host_id, cluster_id): (i64, Option<i64>),
+    host_name: &str,
+) -> Result<(), ApiError> {
+    for vol in c.volumes_of_vms(&[p.vm_id]).await? {
+        let Some(pool_id) = target_pool(p, vol.pool_id, vol.id) else {
+            continue;
+        };
+        let pool = storage_pool(c, pool_id).await?;
+        let reached = match pool.scope.as_str() {
+            "ZONE" => true,
+            "CLUSTER" => pool.cluster_id.is_some() && pool.cluster_id == cluster_id,
+            _ => pool.host_id == Some(host_id),
+        };
+        if !reached {
+            return Err(ApiError::param(format!(
+                "Host {host_name} cannot reach storage pool {} of volume {}: give the volume \
+                 a pool the host reaches (parameter migrateto)",
+                pool.name, vol.uuid
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn storage_pool(c: &mut Conn<'_>, id: i64) -> Result<PoolCandidate, ApiError> {
     c.pool_candidate(id)
         .await?
         .ok_or_else(|| ApiError::internal("the storage pool is gone"))
@@ -343,42 +362,39 @@ async fn migrate_back(ctx: &SagaCtx<MigrateVmWithVolume>) -> Result<(), ApiError
 /// The records follow: the VM is on the target host, the volumes on their new pools
 /// (still Migrating; a replay finds them moved).
 async fn switch_over(ctx: &SagaCtx<MigrateVmWithVolume>) -> Result<(), ApiError> {
-    let p = ctx.params();
-    let target: Option<Target> = ctx.lookup("reserve_target").map_err(|e| e.0)?;
-    let mut tx = ctx.context().store.begin().await?;
-    let mut c = tx.c();
-    if let Some(t) = target {
-        let host = c
-            .host_by_id(t.host_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("the target host is gone"))?;
-        c.set_vm_host(p.vm_id, Some((host.id, host.pod_id, host.cluster_id)))
-            .await?;
-    }
-    for m in &p.moves {
-        c.move_volume(m.volume_id, m.src_pool, m.dest_pool, "Migrating")
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    point_records(ctx, true).await
 }
 
 async fn switch_back(ctx: &SagaCtx<MigrateVmWithVolume>) -> Result<(), ApiError> {
+    point_records(ctx, false).await
+}
+
+/// Points the VM (a running one) at the target host or back at the source, and each
+/// moving volume at its destination pool or back at its source pool.
+async fn point_records(
+    ctx: &SagaCtx<MigrateVmWithVolume>,
+    to_target: bool,
+) -> Result<(), ApiError> {
     let p = ctx.params();
     let target: Option<Target> = ctx.lookup("reserve_target").map_err(|e| e.0)?;
     let mut tx = ctx.context().store.begin().await?;
     let mut c = tx.c();
     if let Some(t) = target {
+        let id = if to_target { t.host_id } else { t.source_id };
         let host = c
-            .host_by_id(t.source_id)
+            .host_by_id(id)
             .await?
-            .ok_or_else(|| ApiError::internal("the source host is gone"))?;
+            .ok_or_else(|| ApiError::internal("a host of the migration is gone"))?;
         c.set_vm_host(p.vm_id, Some((host.id, host.pod_id, host.cluster_id)))
             .await?;
     }
     for m in &p.moves {
-        c.move_volume(m.volume_id, m.dest_pool, m.src_pool, "Migrating")
-            .await?;
+        let (from, to) = if to_target {
+            (m.src_pool, m.dest_pool)
+        } else {
+            (m.dest_pool, m.src_pool)
+        };
+        c.move_volume(m.volume_id, from, to, "Migrating").await?;
     }
     tx.commit().await?;
     Ok(())
@@ -418,207 +434,6 @@ async fn release_source(ctx: &SagaCtx<MigrateVmWithVolume>) -> Result<(), ApiErr
                 pool = %m.src_pool_uuid,
                 "the source copy of a migrated volume was left behind: {e}"
             );
-        }
-    }
-    Ok(())
-}
-
-pub async fn migrate_virtual_machine_with_volume(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
-    let params = {
-        let mut db = ctx.engine.store.acquire().await?;
-        let mut c = db.c();
-        let v = migrate::vm_param(&mut c, &ctx, &args).await?;
-        let host = migrate::host_param(&mut c, &args).await?;
-        let live = match v.state.as_str() {
-            "Running" => true,
-            "Stopped" => false,
-            _ => return Err(bad_state(&v, "migrate")),
-        };
-        match &host {
-            Some(_) if !live => {
-                return Err(ApiError::param(
-                    "Invalid parameter hostid: the volumes of a stopped VM move without it; \
-                     leave hostid out",
-                ));
-            }
-            Some(h) => check_host(&v, h)?,
-            None if live && !args.flag("autoselect") => {
-                return Err(ApiError::param(
-                    "Invalid parameter hostid: give the destination host of the running VM, \
-                     or autoselect=true",
-                ));
-            }
-            None => {}
-        }
-        let host_id = host.map(|h| h.id);
-        migrate::check_not_current(&v, host_id)?;
-        let moves = volume_moves(&mut c, &v, args.map("migrateto").unwrap_or_default()).await?;
-        if !live {
-            check_stopped_moves(&mut c, &v, &moves).await?;
-        }
-        MigrateWithVolumeParams {
-            vm_id: v.id,
-            zone_id: v.zone_id,
-            live,
-            host_id,
-            moves,
-        }
-    };
-    sagas::run::<MigrateVmWithVolume>(&ctx, params).await
-}
-
-/// The chosen host must be able to run the VM at all (capacity is the planner's).
-fn check_host(v: &VmRow, h: &HostRow) -> Result<(), ApiError> {
-    let why = if h.host_type != "Routing" {
-        "is not a hypervisor host"
-    } else if h.zone_id != v.zone_id {
-        "is in another zone"
-    } else if !h.hypervisor.eq_ignore_ascii_case(&v.hypervisor) {
-        "runs another hypervisor"
-    } else if h.status != "Up" || h.resource_state != "Enabled" {
-        "is not Up and Enabled"
-    } else {
-        return Ok(());
-    };
-    Err(ApiError::param(format!(
-        "Invalid parameter hostid: host {} {why}",
-        h.name
-    )))
-}
-
-/// `migrateto[i].volume` / `migrateto[i].pool`: volumes of the VM, each to another Up
-/// pool of its zone carrying the storage tags its offering asks for.
-async fn volume_moves(
-    c: &mut Conn<'_>,
-    v: &VmRow,
-    entries: &[BTreeMap<String, String>],
-) -> Result<Vec<VolumeMove>, ApiError> {
-    let mut moves: Vec<VolumeMove> = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        let (Some(vol), Some(pool)) = (e.get("volume"), e.get("pool")) else {
-            return Err(ApiError::param(format!(
-                "Invalid parameter migrateto: entry {i} needs both volume and pool"
-            )));
-        };
-        let vol = c
-            .volume_view_by_uuid(vol)
-            .await?
-            .filter(|x| x.instance_id == Some(v.id))
-            .ok_or_else(|| ApiError::not_found("migrateto", vol, "volume of this VM"))?;
-        let pool = c
-            .storage_pool_by_uuid(pool)
-            .await?
-            .ok_or_else(|| ApiError::not_found("migrateto", pool, "storage pool"))?;
-        if moves.iter().any(|m| m.volume_id == vol.id) {
-            return Err(ApiError::param(format!(
-                "Invalid parameter migrateto: volume {} is given twice",
-                vol.uuid
-            )));
-        }
-        if vol.state != "Ready" {
-            return Err(crate::volumes::bad_state(&vol, "migrate"));
-        }
-        let (Some(src_pool), Some(src_pool_uuid)) = (vol.pool_id, vol.pool_uuid.clone()) else {
-            return Err(ApiError::internal("a Ready volume has no pool"));
-        };
-        let refuse = |why: &str| {
-            Err(ApiError::param(format!(
-                "Invalid parameter migrateto: storage pool {} {why} (volume {})",
-                pool.name, vol.uuid
-            )))
-        };
-        if pool.id == src_pool {
-            return refuse("already holds the volume");
-        }
-        if pool.state != "Up" || pool.zone_id != v.zone_id {
-            return refuse("is not Up in the VM's zone");
-        }
-        let have = c.storage_pool_tags(pool.id).await?;
-        if !storage_tags(c, v, &vol)
-            .await?
-            .iter()
-            .all(|t| have.contains(t))
-        {
-            return refuse("lacks the storage tags of the volume's offering");
-        }
-        moves.push(VolumeMove {
-            volume_id: vol.id,
-            volume_uuid: vol.uuid.clone(),
-            size: vol.size,
-            src_pool,
-            src_pool_uuid,
-            dest_pool: pool.id,
-            dest_pool_uuid: pool.uuid.clone(),
-        });
-    }
-    Ok(moves)
-}
-
-/// The storage tags a volume's offering asks for (a root volume's: the VM's compute
-/// offering's).
-async fn storage_tags(
-    c: &mut Conn<'_>,
-    v: &VmRow,
-    vol: &VolumeView,
-) -> Result<Vec<String>, ApiError> {
-    let tags = if vol.volume_type == crate::volumes::ROOT {
-        c.service_offering_by_id(v.service_offering_id)
-            .await?
-            .and_then(|o| o.disk.tags)
-    } else {
-        match vol.disk_offering_id {
-            Some(id) => c.disk_offering_by_id(id).await?.and_then(|o| o.props.tags),
-            None => None,
-        }
-    };
-    Ok(planner::host_tags(tags.as_deref()))
-}
-
-/// A stopped VM's volumes are copied through one host each, and the VM must still
-/// start afterwards: at least one move, and every pair of its pools (moved or not)
-/// reachable from one host.
-async fn check_stopped_moves(
-    c: &mut Conn<'_>,
-    v: &VmRow,
-    moves: &[VolumeMove],
-) -> Result<(), ApiError> {
-    if moves.is_empty() {
-        return Err(ApiError::param(
-            "Invalid parameter migrateto: a stopped VM needs at least one volume to move",
-        ));
-    }
-    let mut pools = Vec::new();
-    for vol in c.volumes_of_vms(&[v.id]).await? {
-        let pool_id = match moves.iter().find(|m| m.volume_id == vol.id) {
-            Some(m) => {
-                let src = storage_pool(c, m.src_pool).await?;
-                let dest = storage_pool(c, m.dest_pool).await?;
-                if !volume_migrate::reachable_together(&src, &dest) {
-                    return Err(ApiError::param(format!(
-                        "Invalid parameter migrateto: no host reaches both storage pool {} \
-                         and {}",
-                        src.name, dest.name
-                    )));
-                }
-                m.dest_pool
-            }
-            None => match vol.pool_id {
-                Some(p) => p,
-                None => continue,
-            },
-        };
-        pools.push(storage_pool(c, pool_id).await?);
-    }
-    for (i, a) in pools.iter().enumerate() {
-        if let Some(b) = pools[i + 1..]
-            .iter()
-            .find(|b| !volume_migrate::reachable_together(a, b))
-        {
-            return Err(ApiError::param(format!(
-                "Invalid parameter migrateto: the VM could not start with volumes on both \
-                 storage pool {} and {}",
-                a.name, b.name
-            )));
         }
     }
     Ok(())
