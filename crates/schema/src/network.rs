@@ -361,6 +361,28 @@ impl Conn<'_> {
             == 1)
     }
 
+    /// Gives a network without addressing (a Shared network of a Basic zone, before its
+    /// first direct range) its subnet; false when it already has one.
+    pub async fn set_network_subnet(
+        &mut self,
+        id: i64,
+        cidr: &str,
+        gateway: &str,
+        netmask: &str,
+    ) -> Result<bool> {
+        const SQL: &str = "UPDATE network SET cidr = $1, gateway = $2, netmask = $3, \
+             update_count = update_count + 1 WHERE id = $4 AND gateway IS NULL AND removed IS NULL";
+        Ok(on_conn!(self, |c| sqlx::query(SQL)
+            .bind(cidr)
+            .bind(gateway)
+            .bind(netmask)
+            .bind(id)
+            .execute(&mut **c)
+            .await?
+            .rows_affected())
+            == 1)
+    }
+
     /// Takes the network's row lock for the rest of the transaction (a no-op write), so
     /// two transactions changing one network's state queue up.
     pub async fn lock_network(&mut self, id: i64) -> Result<bool> {

@@ -1,5 +1,6 @@
-//! Public IP ranges (CloudStack's `vlan` table) and their addresses (`public_ip`, one row
-//! per address, as CloudStack's `user_ip_address`).
+//! IP ranges (CloudStack's `vlan` table): public ranges with their addresses (`public_ip`,
+//! one row per address, as CloudStack's `user_ip_address`), and direct ranges of a shared
+//! guest network (`network_id` set; their addresses are the network's NICs).
 
 use chrono::{DateTime, Utc};
 
@@ -20,6 +21,9 @@ pub struct VlanRow {
     pub pod_name: Option<String>,
     pub physical_network_id: Option<i64>,
     pub physical_network_uuid: Option<String>,
+    /// The shared guest network of a direct range.
+    pub network_id: Option<i64>,
+    pub network_uuid: Option<String>,
     pub vlan_tag: String,
     pub gateway: Option<String>,
     pub netmask: Option<String>,
@@ -40,11 +44,12 @@ pub struct VlanRow {
 
 const SELECT: &str = "SELECT v.id, v.uuid, v.zone_id, z.uuid AS zone_uuid, v.pod_id, \
      p.uuid AS pod_uuid, p.name AS pod_name, v.physical_network_id, \
-     n.uuid AS physical_network_uuid, v.vlan_tag, v.gateway, v.netmask, v.start_ip, v.end_ip, \
+     n.uuid AS physical_network_uuid, v.network_id, g.uuid AS network_uuid, v.vlan_tag, v.gateway, v.netmask, v.start_ip, v.end_ip, \
      v.for_virtual_network, v.for_system_vms, v.account_id, a.name AS account_name, v.domain_id, \
      d.uuid AS domain_uuid, d.name AS domain_name, d.path AS domain_path, v.created \
      FROM vlan v JOIN zone z ON z.id = v.zone_id LEFT JOIN pod p ON p.id = v.pod_id \
      LEFT JOIN physical_network n ON n.id = v.physical_network_id \
+     LEFT JOIN network g ON g.id = v.network_id \
      LEFT JOIN account a ON a.id = v.account_id LEFT JOIN domain d ON d.id = v.domain_id \
      WHERE v.removed IS NULL";
 
@@ -54,6 +59,8 @@ pub struct VlanFilter {
     pub zone_id: Option<i64>,
     pub pod_id: Option<i64>,
     pub physical_network_id: Option<i64>,
+    /// Direct ranges of this network.
+    pub network_id: Option<i64>,
     /// Exact stored tag (`vlan://50`, `untagged`).
     pub vlan_tag: Option<String>,
     pub for_virtual_network: Option<bool>,
@@ -77,6 +84,9 @@ impl VlanFilter {
         }
         if let Some(n) = self.physical_network_id {
             sql.and("v.physical_network_id = ?", Bind::I64(n));
+        }
+        if let Some(n) = self.network_id {
+            sql.and("v.network_id = ?", Bind::I64(n));
         }
         if let Some(t) = &self.vlan_tag {
             sql.and("lower(v.vlan_tag) = ?", Bind::Str(t.to_lowercase()));
@@ -105,6 +115,7 @@ pub struct NewVlan<'a> {
     pub zone_id: i64,
     pub pod_id: Option<i64>,
     pub physical_network_id: Option<i64>,
+    pub network_id: Option<i64>,
     pub vlan_tag: &'a str,
     pub gateway: &'a str,
     pub netmask: &'a str,
@@ -121,15 +132,16 @@ const IP_BATCH: usize = 150;
 
 impl Conn<'_> {
     pub async fn insert_vlan(&mut self, v: &NewVlan<'_>, now: DateTime<Utc>) -> Result<i64> {
-        const SQL: &str = "INSERT INTO vlan (uuid, zone_id, pod_id, physical_network_id, vlan_tag, \
-             gateway, netmask, start_ip, end_ip, for_virtual_network, for_system_vms, account_id, \
-             domain_id, created) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id";
+        const SQL: &str = "INSERT INTO vlan (uuid, zone_id, pod_id, physical_network_id, network_id, \
+             vlan_tag, gateway, netmask, start_ip, end_ip, for_virtual_network, for_system_vms, \
+             account_id, domain_id, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id";
         Ok(on_conn!(self, |c| sqlx::query_scalar::<_, i64>(SQL)
             .bind(v.uuid)
             .bind(v.zone_id)
             .bind(v.pod_id)
             .bind(v.physical_network_id)
+            .bind(v.network_id)
             .bind(v.vlan_tag)
             .bind(v.gateway)
             .bind(v.netmask)

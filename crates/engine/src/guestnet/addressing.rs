@@ -73,9 +73,16 @@ fn cidr_and_gateway(
     }
 }
 
+/// True when a network is created without addressing: a Shared network of a Basic zone
+/// given no gateway, netmask or range gets its subnet and addresses from direct ranges
+/// (createVlanIpRange with forvirtualnetwork=false) added later.
+pub fn addressing_from_ranges(input: &IpInput<'_>, shared: bool, basic_zone: bool) -> bool {
+    shared && basic_zone && input.is_empty()
+}
+
 /// Plans the addressing of a network. `shared` networks need gateway, netmask and
-/// startip; others default to `zone_cidr`, and take startip/endip only when the offering
-/// says `specifyipranges`.
+/// startip (unless [`addressing_from_ranges`]); others default to `zone_cidr`, and take
+/// startip/endip only when the offering says `specifyipranges`.
 pub fn plan(
     input: &IpInput<'_>,
     shared: bool,
@@ -224,6 +231,19 @@ mod tests {
         };
         assert!(plan(&ranged, false, false, zone()).is_err());
         assert!(plan(&ranged, false, true, zone()).is_ok());
+    }
+
+    #[test]
+    fn only_basic_zone_shared_networks_wait_for_ranges() {
+        let empty = IpInput::default();
+        assert!(addressing_from_ranges(&empty, true, true));
+        assert!(!addressing_from_ranges(&empty, true, false));
+        assert!(!addressing_from_ranges(&empty, false, true));
+        let half = IpInput {
+            gateway: Some("10.0.0.1"),
+            ..IpInput::default()
+        };
+        assert!(!addressing_from_ranges(&half, true, true));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Creating a guest network: the offering, zone and physical network checks, the VLAN an
 //! administrator may name, the addressing, the DNS domain, and the row itself.
 
+use std::net::Ipv4Addr;
+
 use strato_common::ApiError;
 use strato_schema::Conn;
 use strato_schema::account::AccountRow;
@@ -12,7 +14,7 @@ use strato_schema::sql::Page;
 use strato_schema::vlan::VlanFilter;
 use strato_schema::zone::ZoneRow;
 
-use super::addressing::{IpInput, IpPlan, check_network_domain, plan};
+use super::addressing::{IpInput, addressing_from_ranges, check_network_domain, plan};
 use super::checks::{check_offering, check_zone, physical_network};
 use super::vnet::{self, Isolation, UNTAGGED_URI};
 use super::{ALLOCATED, IMPLEMENTED, L2, LIVE_STATES, SHARED};
@@ -117,6 +119,7 @@ async fn check_named_vlan(
     let f = VlanFilter {
         zone_id: Some(zone.id),
         vlan_tag: Some(format!("vlan://{vlan}")),
+        for_virtual_network: Some(true),
         ..VlanFilter::default()
     };
     if c.list_vlans(&f, Page::ALL).await?.0 > 0 {
@@ -128,14 +131,11 @@ async fn check_named_vlan(
     Ok(())
 }
 
-/// A Shared network's addresses may not overlap the zone's public ranges, nor (when
-/// untagged) the subnet of another untagged network of the physical network.
-async fn check_shared_overlap(
+/// A Shared network's addresses may not overlap the zone's IP ranges.
+async fn check_range_overlap(
     c: &mut Conn<'_>,
     zone: &ZoneRow,
-    pn: &PhysicalNetworkRow,
-    plan: &IpPlan,
-    untagged: bool,
+    range: (Ipv4Addr, Ipv4Addr),
 ) -> Result<(), ApiError> {
     let f = VlanFilter {
         zone_id: Some(zone.id),
@@ -145,36 +145,45 @@ async fn check_shared_overlap(
         let (Some(s), Some(e)) = (r.start_ip.as_deref(), r.end_ip.as_deref()) else {
             continue;
         };
-        if ranges_overlap(
-            (plan.start, plan.end),
-            (ipv4("startip", s)?, ipv4("endip", e)?),
-        ) {
+        if ranges_overlap(range, (ipv4("startip", s)?, ipv4("endip", e)?)) {
             return Err(ApiError::param(format!(
-                "The range {}-{} overlaps the public IP range {s}-{e} of zone {}",
-                plan.start, plan.end, zone.name
+                "The range {}-{} overlaps the IP range {s}-{e} of zone {}",
+                range.0, range.1, zone.name
             ))
             .with_uuid(&r.uuid, "vlanId"));
         }
     }
-    if untagged {
-        let f = NetworkFilter {
-            physical_network_id: Some(pn.id),
-            broadcast_uris: vec![UNTAGGED_URI.into()],
-            states: LIVE_STATES.iter().map(|s| s.to_string()).collect(),
-            ..NetworkFilter::default()
-        };
-        for other in c.list_networks(&f, Page::ALL).await?.1 {
-            let theirs = other.cidr.as_deref().map(|t| Cidr::parse("cidr", t));
-            if let Some(Ok(theirs)) = theirs
-                && theirs.overlaps(&plan.cidr)
-            {
-                return Err(ApiError::param(format!(
-                    "The subnet {} overlaps {theirs} of untagged network {} on the same \
-                     physical network",
-                    plan.cidr, other.uuid
-                ))
-                .with_uuid(&other.uuid, "networkId"));
-            }
+    Ok(())
+}
+
+/// The subnet of an untagged Shared network may not overlap the subnet of another
+/// untagged network of the physical network (`except` itself).
+pub async fn check_untagged_subnet(
+    c: &mut Conn<'_>,
+    physical_network_id: i64,
+    cidr: &Cidr,
+    except: Option<i64>,
+) -> Result<(), ApiError> {
+    let f = NetworkFilter {
+        physical_network_id: Some(physical_network_id),
+        broadcast_uris: vec![UNTAGGED_URI.into()],
+        states: LIVE_STATES.iter().map(|s| s.to_string()).collect(),
+        ..NetworkFilter::default()
+    };
+    for other in c.list_networks(&f, Page::ALL).await?.1 {
+        if Some(other.id) == except {
+            continue;
+        }
+        let theirs = other.cidr.as_deref().map(|t| Cidr::parse("cidr", t));
+        if let Some(Ok(theirs)) = theirs
+            && theirs.overlaps(cidr)
+        {
+            return Err(ApiError::param(format!(
+                "The subnet {cidr} overlaps {theirs} of untagged network {} on the same \
+                 physical network",
+                other.uuid
+            ))
+            .with_uuid(&other.uuid, "networkId"));
         }
     }
     Ok(())
@@ -238,7 +247,10 @@ pub async fn create_network(
     if let Some(Some(n)) = vlan {
         check_named_vlan(c, req.zone, &pn, n).await?;
     }
-    let addressing = if guest == L2 {
+    let basic = req.zone.network_type == "Basic";
+    let addressing = if addressing_from_ranges(&req.ip, guest == SHARED, basic) {
+        None
+    } else if guest == L2 {
         if !req.ip.is_empty() {
             return Err(ApiError::param(
                 "L2 networks have no IP addresses: leave out gateway, netmask, startip and endip",
@@ -259,7 +271,10 @@ pub async fn create_network(
             zone_cidr,
         )?;
         if guest == SHARED {
-            check_shared_overlap(c, req.zone, &pn, &p, vlan == Some(None)).await?;
+            check_range_overlap(c, req.zone, (p.start, p.end)).await?;
+            if vlan == Some(None) {
+                check_untagged_subnet(c, pn.id, &p.cidr, None).await?;
+            }
         }
         Some(p)
     };

@@ -10,26 +10,46 @@ use strato_common::ApiError;
 use strato_schema::Conn;
 use strato_schema::network::NetworkRow;
 use strato_schema::nic::{NewNic, NicRow};
+use strato_schema::sql::Page;
+use strato_schema::vlan::VlanFilter;
 
 use super::addressing::IpPlan;
-use super::{DESTROY, L2, MAX_ATTEMPTS, insufficient_address_capacity};
+use super::{DESTROY, L2, MAX_ATTEMPTS, SHARED, insufficient_address_capacity};
 use crate::net::ipv4;
 
-/// The addresses NICs of a network may get: `start..=end` without the gateway.
+/// The addresses NICs of a network may get, without the gateway: its own `start..=end`
+/// (if any) and, for a Shared network, its direct IP ranges. Ranges are disjoint (the
+/// range checks see to it) and ordered.
 struct Pool {
-    start: u32,
-    end: u32,
+    ranges: Vec<(u32, u32)>,
     gateway: Option<u32>,
 }
 
 impl Pool {
-    fn of(n: &NetworkRow) -> Result<Option<Pool>, ApiError> {
-        let (Some(s), Some(e)) = (n.start_ip.as_deref(), n.end_ip.as_deref()) else {
+    /// The network's pool; None for L2 networks (no addresses). A Shared network's
+    /// direct ranges take one query.
+    async fn of(c: &mut Conn<'_>, n: &NetworkRow) -> Result<Option<Pool>, ApiError> {
+        if n.guest_type == L2 {
             return Ok(None);
-        };
+        }
+        let mut ranges = Vec::new();
+        if let (Some(s), Some(e)) = (n.start_ip.as_deref(), n.end_ip.as_deref()) {
+            ranges.push(range(s, e)?);
+        }
+        if n.guest_type == SHARED {
+            let f = VlanFilter {
+                network_id: Some(n.id),
+                ..VlanFilter::default()
+            };
+            for v in c.list_vlans(&f, Page::ALL).await?.1 {
+                if let (Some(s), Some(e)) = (v.start_ip.as_deref(), v.end_ip.as_deref()) {
+                    ranges.push(range(s, e)?);
+                }
+            }
+        }
+        ranges.sort_unstable();
         Ok(Some(Pool {
-            start: u32::from(ipv4("startip", s)?),
-            end: u32::from(ipv4("endip", e)?),
+            ranges,
             gateway: n
                 .gateway
                 .as_deref()
@@ -39,21 +59,37 @@ impl Pool {
     }
 
     fn contains(&self, a: u32) -> bool {
-        (self.start..=self.end).contains(&a) && Some(a) != self.gateway
+        self.ranges.iter().any(|r| (r.0..=r.1).contains(&a)) && Some(a) != self.gateway
+    }
+
+    /// Addresses in all ranges, the gateway included.
+    fn span(&self) -> u64 {
+        self.ranges.iter().map(|r| u64::from(r.1 - r.0) + 1).sum()
+    }
+
+    /// The `i`-th address of the ranges taken one after the other (`i < span`).
+    fn nth(&self, mut i: u64) -> u32 {
+        for r in &self.ranges {
+            let len = u64::from(r.1 - r.0) + 1;
+            if i < len {
+                return r.0 + i as u32;
+            }
+            i -= len;
+        }
+        self.ranges.last().map_or(0, |r| r.1)
     }
 
     fn size(&self) -> u64 {
-        let all = u64::from(self.end - self.start) + 1;
-        all - u64::from(
-            self.gateway
-                .is_some_and(|g| (self.start..=self.end).contains(&g)),
-        )
+        let gateway_inside = self
+            .gateway
+            .is_some_and(|g| self.ranges.iter().any(|r| (r.0..=r.1).contains(&g)));
+        self.span() - u64::from(gateway_inside)
     }
 
-    /// A random address of the pool (not the gateway).
+    /// A random address of the pool (not the gateway); the pool must not be empty.
     fn random(&self) -> u32 {
         loop {
-            let a = rand::random_range(self.start..=self.end);
+            let a = self.nth(rand::random_range(0..self.span()));
             if self.contains(a) {
                 return a;
             }
@@ -66,12 +102,48 @@ impl Pool {
         if in_use >= self.size() {
             return None;
         }
-        let span = u64::from(self.end - self.start) + 1;
+        let span = self.span();
         let from = rand::random_range(0..span);
         (0..span)
-            .map(|i| self.start + ((from + i) % span) as u32)
+            .map(|i| self.nth((from + i) % span))
             .find(|a| self.contains(*a) && !used.contains(a))
     }
+
+    /// The ranges for messages: `a-b, c-d`.
+    fn describe(&self) -> String {
+        let ranges: Vec<String> = self
+            .ranges
+            .iter()
+            .map(|r| format!("{}-{}", Ipv4Addr::from(r.0), Ipv4Addr::from(r.1)))
+            .collect();
+        ranges.join(", ")
+    }
+
+    /// The address, if it is one the pool hands out; 431 naming `ipaddress` otherwise.
+    fn check_in(&self, requested: &str, network: &str) -> Result<u32, ApiError> {
+        let a = u32::from(ipv4("ipaddress", requested)?);
+        if self.ranges.is_empty() {
+            return Err(ApiError::param(format!(
+                "Invalid value {requested} for parameter ipaddress: {network} has no IP addresses"
+            )));
+        }
+        if self.contains(a) {
+            Ok(a)
+        } else {
+            Err(ApiError::param(format!(
+                "Invalid value {requested} for parameter ipaddress: not in the range {} of \
+                 {network} (or it is the gateway)",
+                self.describe()
+            )))
+        }
+    }
+}
+
+fn range(start: &str, end: &str) -> Result<(u32, u32), ApiError> {
+    Ok((
+        u32::from(ipv4("startip", start)?),
+        u32::from(ipv4("endip", end)?),
+    ))
 }
 
 /// Random addresses an allocation tries before it reads the network's used addresses.
@@ -90,43 +162,39 @@ async fn used_addresses(c: &mut Conn<'_>, network_id: i64) -> Result<HashSet<u32
         .collect())
 }
 
-/// A requested address: inside the network's range and free, else 431 naming `ipaddress`.
+/// How many live NICs of the network hold an address of `start..=end`.
+pub async fn addresses_in_use(
+    c: &mut Conn<'_>,
+    network_id: i64,
+    (start, end): (Ipv4Addr, Ipv4Addr),
+) -> Result<usize, ApiError> {
+    let range = u32::from(start)..=u32::from(end);
+    let used = used_addresses(c, network_id).await?;
+    Ok(used.iter().filter(|a| range.contains(a)).count())
+}
+
+/// A requested address: inside the network's ranges and free, else 431 naming `ipaddress`.
 async fn check_requested(
     c: &mut Conn<'_>,
     n: &NetworkRow,
     pool: Option<&Pool>,
     requested: &str,
 ) -> Result<u32, ApiError> {
-    let Some(pool) = pool else {
-        return Err(ApiError::param(format!(
-            "Invalid value {requested} for parameter ipaddress: network {} has no IP addresses",
-            n.uuid
-        )));
+    let network = format!("network {}", n.uuid);
+    let a = match pool {
+        Some(pool) => pool.check_in(requested, &network)?,
+        None => {
+            return Err(ApiError::param(format!(
+                "Invalid value {requested} for parameter ipaddress: {network} has no IP addresses"
+            )));
+        }
     };
-    let a = pool.check_in(requested, &format!("network {}", n.uuid))?;
     if c.nic_ip_in_use(n.id, &Ipv4Addr::from(a).to_string())
         .await?
     {
         return Err(in_use(requested, n));
     }
     Ok(a)
-}
-
-impl Pool {
-    /// The address, if it is one the pool hands out; 431 naming `ipaddress` otherwise.
-    fn check_in(&self, requested: &str, network: &str) -> Result<u32, ApiError> {
-        let a = u32::from(ipv4("ipaddress", requested)?);
-        if self.contains(a) {
-            Ok(a)
-        } else {
-            Err(ApiError::param(format!(
-                "Invalid value {requested} for parameter ipaddress: not in the range {}-{} of \
-                 {network} (or it is the gateway)",
-                Ipv4Addr::from(self.start),
-                Ipv4Addr::from(self.end),
-            )))
-        }
-    }
 }
 
 /// Checks an address asked for a new NIC on `network`: in its range, not the gateway,
@@ -136,11 +204,7 @@ pub async fn check_address(
     network: &NetworkRow,
     requested: &str,
 ) -> Result<(), ApiError> {
-    let pool = if network.guest_type == L2 {
-        None
-    } else {
-        Pool::of(network)?
-    };
+    let pool = Pool::of(c, network).await?;
     check_requested(c, network, pool.as_ref(), requested.trim())
         .await
         .map(drop)
@@ -149,8 +213,7 @@ pub async fn check_address(
 /// [`check_address`] for a network yet to be created with this addressing.
 pub fn check_planned_address(plan: &IpPlan, requested: &str) -> Result<(), ApiError> {
     let pool = Pool {
-        start: u32::from(plan.start),
-        end: u32::from(plan.end),
+        ranges: vec![(u32::from(plan.start), u32::from(plan.end))],
         gateway: Some(u32::from(plan.gateway)),
     };
     pool.check_in(requested.trim(), &format!("the new network {}", plan.cidr))
@@ -186,11 +249,7 @@ pub async fn allocate_nic(
     if let Some(existing) = existing_nic(c, network, instance_id, device_id, requested_ip).await? {
         return Ok(existing);
     }
-    let pool = if network.guest_type == L2 {
-        None
-    } else {
-        Pool::of(network)?
-    };
+    let pool = Pool::of(c, network).await?;
     if let Some(r) = requested_ip {
         check_requested(c, network, pool.as_ref(), r).await?;
     }
@@ -207,10 +266,9 @@ pub async fn allocate_nic(
                 let a = pool.pick(&used).ok_or_else(|| {
                     insufficient_address_capacity(format!(
                         "Insufficient address capacity: unable to acquire a guest IP address \
-                         in network {} (range {}-{} is full)",
+                         in network {} (range {} is full)",
                         network.uuid,
-                        Ipv4Addr::from(pool.start),
-                        Ipv4Addr::from(pool.end)
+                        pool.describe()
                     ))
                 })?;
                 Some(Ipv4Addr::from(a).to_string())
@@ -303,11 +361,13 @@ pub async fn nics_of(c: &mut Conn<'_>, instance_ids: &[i64]) -> Result<Vec<NicRo
 mod tests {
     use super::*;
 
+    fn a(s: &str) -> u32 {
+        u32::from(s.parse::<Ipv4Addr>().expect("ip"))
+    }
+
     fn pool(start: &str, end: &str, gateway: Option<&str>) -> Pool {
-        let a = |s: &str| u32::from(s.parse::<Ipv4Addr>().expect("ip"));
         Pool {
-            start: a(start),
-            end: a(end),
+            ranges: vec![(a(start), a(end))],
             gateway: gateway.map(a),
         }
     }
@@ -332,6 +392,36 @@ mod tests {
         // Addresses used outside the range do not count against it.
         let used: HashSet<u32> = [u32::from(Ipv4Addr::new(10, 0, 0, 50))].into();
         assert!(p.pick(&used).is_some());
+    }
+
+    #[test]
+    fn several_ranges_are_one_pool() {
+        let p = Pool {
+            ranges: vec![
+                (a("10.0.0.2"), a("10.0.0.3")),
+                (a("10.0.0.10"), a("10.0.0.10")),
+            ],
+            gateway: Some(a("10.0.0.1")),
+        };
+        assert_eq!(p.size(), 3);
+        assert_eq!(p.describe(), "10.0.0.2-10.0.0.3, 10.0.0.10-10.0.0.10");
+        for _ in 0..50 {
+            assert!(p.contains(p.random()));
+        }
+        let mut used = HashSet::new();
+        while let Some(x) = p.pick(&used) {
+            assert!(used.insert(x), "picked twice");
+        }
+        let want: HashSet<u32> = [a("10.0.0.2"), a("10.0.0.3"), a("10.0.0.10")].into();
+        assert_eq!(used, want);
+        assert!(p.check_in("10.0.0.5", "n").is_err());
+        assert!(p.check_in("10.0.0.10", "n").is_ok());
+        let empty = Pool {
+            ranges: Vec::new(),
+            gateway: None,
+        };
+        assert_eq!(empty.size(), 0);
+        assert!(empty.pick(&HashSet::new()).is_none());
     }
 
     #[test]

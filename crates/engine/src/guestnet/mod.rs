@@ -26,10 +26,11 @@ mod vnet;
 use strato_common::{ApiError, ErrorCode};
 
 pub use addressing::{IpInput, IpPlan, check_network_domain};
-pub use create::{NetworkOwner, NewGuestNetwork, create_network};
+pub use create::{NetworkOwner, NewGuestNetwork, check_untagged_subnet, create_network};
 pub use deploy::{DefaultNetwork, default_network_for_deploy, find_default_network, planned_range};
 pub use ipam::{
-    allocate_nic, check_address, check_planned_address, nics_of, release_nics, reserve_nics,
+    addresses_in_use, allocate_nic, check_address, check_planned_address, nics_of, release_nics,
+    reserve_nics,
 };
 pub use lifecycle::{destroy_network, implement_network, shutdown_network};
 pub use permissions::{check_network_admin, check_network_use};

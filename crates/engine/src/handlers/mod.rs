@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod clusters;
 pub mod compute_sizing;
 pub mod config;
+pub mod direct_ranges;
 pub mod discovery;
 pub mod disk_offerings;
 pub mod disk_props;

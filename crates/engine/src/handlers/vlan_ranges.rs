@@ -1,5 +1,6 @@
 //! createVlanIpRange, listVlanIpRanges, deleteVlanIpRange: public IP ranges of a zone and
-//! their addresses (one `Free` row per address, written with the range).
+//! their addresses (one `Free` row per address, written with the range), and direct
+//! ranges of Shared guest networks ([`super::direct_ranges`]).
 //!
 //! Checks and messages follow CloudStack's `ConfigurationManagerImpl`
 //! (`createVlanAndPublicIpRange`, `checkPublicIpRangeErrors`, `checkZoneVlanIpOverlap`,
@@ -18,6 +19,9 @@ use strato_schema::sql::Page;
 use strato_schema::vlan::{NewVlan, VlanFilter, VlanRow};
 use strato_schema::zone::{InventoryTable, ZoneRow};
 
+use super::direct_ranges::{
+    adopt_subnet, check_in_network, check_unused, direct_network, direct_tag,
+};
 use super::physical_networks::stored_vnets;
 use super::zones::zone_by_param;
 use crate::net::{Cidr, ipv4, netmask_prefix, ranges_overlap};
@@ -47,6 +51,7 @@ pub fn vlan_obj(name: &str, v: &VlanRow) -> Obj {
         .opt_str("startip", v.start_ip.clone())
         .opt_str("endip", v.end_ip.clone())
         .opt_str("physicalnetworkid", v.physical_network_uuid.clone())
+        .opt_str("networkid", v.network_uuid.clone())
         .opt_str("account", v.account_name.clone())
         .opt_str("domainid", v.domain_uuid.clone())
         .opt_str("domain", v.domain_name.clone())
@@ -270,7 +275,9 @@ pub async fn create_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
             None => dedicated_domain = Some(domain),
         }
     }
-    if let Some(network) = args.uuid("networkid") {
+    if let Some(network) = args.uuid("networkid")
+        && for_virtual_network
+    {
         return Err(ApiError::param(format!(
             "Unable to find network by id {network}"
         )));
@@ -287,13 +294,30 @@ pub async fn create_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
                 .await?
                 .ok_or_else(|| ApiError::internal("zone vanished"))?
         }
-        (None, None) => {
-            return Err(ApiError::param(
-                "Please specify zoneid or physicalnetworkid for the IP range",
-            ));
-        }
+        (None, None) => match args.uuid("networkid") {
+            Some(id) if !for_virtual_network => {
+                let n = tx
+                    .c()
+                    .network_by_uuid(id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("networkid", id, "network"))?;
+                tx.c()
+                    .zone_by_id(n.zone_id)
+                    .await?
+                    .ok_or_else(|| ApiError::internal("zone vanished"))?
+            }
+            _ => {
+                return Err(ApiError::param(
+                    "Please specify zoneid or physicalnetworkid for the IP range",
+                ));
+            }
+        },
     };
     let advanced = zone.network_type == "Advanced";
+    let network = match for_virtual_network {
+        true => None,
+        false => Some(direct_network(&mut tx.c(), &zone, &args).await?),
+    };
     let physical = match args.uuid("physicalnetworkid") {
         Some(pn) => {
             let n = tx.c().physical_network_by_uuid(pn).await?.ok_or_else(|| {
@@ -307,53 +331,61 @@ pub async fn create_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
             }
             n
         }
-        None if for_virtual_network => {
-            default_physical_network(&mut tx.c(), &zone, "Public").await?
-        }
-        None if advanced && !zone.security_group_enabled => {
-            return Err(ApiError::param(
-                "Physical Network Id is null, please provide the Network id for Direct vlan \
-                 creation ",
-            ));
-        }
-        None => default_physical_network(&mut tx.c(), &zone, "Guest").await?,
+        None => match network.as_ref().and_then(|n| n.physical_network_id) {
+            Some(id) => tx
+                .c()
+                .physical_network_by_id(id)
+                .await?
+                .ok_or_else(|| ApiError::internal("physical network vanished"))?,
+            None => default_physical_network(&mut tx.c(), &zone, "Public").await?,
+        },
     };
+    if let Some(n) = &network
+        && n.physical_network_id != Some(physical.id)
+    {
+        return Err(ApiError::param(format!(
+            "Physical network {} does not carry network {}",
+            physical.uuid, n.uuid
+        )));
+    }
     if zone.security_group_enabled && advanced && for_virtual_network {
         return Err(ApiError::param(
             "Can't add virtual ip range into a zone with security group enabled",
         ));
     }
-    if !for_virtual_network {
-        // Direct ranges belong to a shared guest network, which Strato does not have yet.
-        return Err(ApiError::param(if advanced {
-            "Nework id is required for Direct vlan creation ".to_string()
-        } else {
-            format!(
-                "Unable to find network with trafficType Guest and guestType Shared in zone {}",
-                zone.uuid
-            )
-        }));
-    }
     check_private_overlap(&mut tx.c(), zone.id, (start, end)).await?;
-    if let Some(pod_id) = args.uuid("podid") {
-        let pod = tx
-            .c()
-            .pod_by_uuid(pod_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("podid", pod_id, "pod"))?;
-        if pod.zone_id != zone.id {
-            return Err(ApiError::param(format!(
-                "Pod id={pod_id} doesn't belong to zone id={}",
-                zone.uuid
-            )));
+    let pod_id = match args.uuid("podid") {
+        Some(pod_id) => {
+            let pod = tx
+                .c()
+                .pod_by_uuid(pod_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("podid", pod_id, "pod"))?;
+            if pod.zone_id != zone.id {
+                return Err(ApiError::param(format!(
+                    "Pod id={pod_id} doesn't belong to zone id={}",
+                    zone.uuid
+                )));
+            }
+            if for_virtual_network || advanced {
+                return Err(ApiError::param(
+                    "Pod id can be specified only for the networks of type Guest in zone of type \
+                     Basic",
+                ));
+            }
+            Some(pod.id)
         }
-        return Err(ApiError::param(
-            "Pod id can be specified only for the networks of type Guest in zone of type Basic",
-        ));
-    }
-    let tag = match args.str("vlan").filter(|v| !v.trim().is_empty()) {
-        Some(v) => vlan_tag(v)?,
-        None => {
+        None => None,
+    };
+    let given_tag = args
+        .str("vlan")
+        .filter(|v| !v.trim().is_empty())
+        .map(vlan_tag)
+        .transpose()?;
+    let tag = match (&network, given_tag) {
+        (Some(n), given) => direct_tag(n, given)?,
+        (None, Some(t)) => t,
+        (None, None) => {
             return Err(ApiError::param(
                 "Unable to determine vlan id or untagged vlan for public network",
             ));
@@ -363,6 +395,14 @@ pub async fn create_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
         return Err(ApiError::param(
             "Vlan owner can be defined only in the zone of type Advanced",
         ));
+    }
+    if let Some(n) = &network
+        && (owner.is_some() || dedicated_domain.is_some())
+    {
+        return Err(ApiError::param(format!(
+            "A direct IP range can't be dedicated: it belongs to network {}",
+            n.uuid
+        )));
     }
     let invalid_gateway = || ApiError::param("Please specify a valid gateway");
     let gateway_text = args.str("gateway").ok_or_else(invalid_gateway)?;
@@ -400,6 +440,9 @@ pub async fn create_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
             "The gateway ip should not be the part of the ip range being added.",
         ));
     }
+    if let Some(n) = &network {
+        check_in_network(&mut tx.c(), n, gateway, &cidr, (start, end)).await?;
+    }
     let zone_ranges = VlanFilter {
         zone_id: Some(zone.id),
         ..VlanFilter::default()
@@ -429,8 +472,9 @@ pub async fn create_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
             &NewVlan {
                 uuid: &uuid,
                 zone_id: zone.id,
-                pod_id: None,
+                pod_id,
                 physical_network_id: Some(physical.id),
+                network_id: network.as_ref().map(|n| n.id),
                 vlan_tag: &tag,
                 gateway: &gateway.to_string(),
                 netmask: netmask_text,
@@ -447,6 +491,26 @@ pub async fn create_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
             strato_schema::now(),
         )
         .await?;
+    match &network {
+        Some(n) => adopt_subnet(&mut tx.c(), n, gateway, &cidr).await?,
+        None => insert_addresses(&mut tx.c(), id, zone.id, (start, end)).await?,
+    }
+    let v = tx
+        .c()
+        .vlan_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::internal("IP range vanished"))?;
+    tx.commit().await?;
+    Ok(Reply::Object(vlan_obj("vlan", &v)))
+}
+
+/// One `Free` address row per address of a new public range.
+async fn insert_addresses(
+    c: &mut Conn<'_>,
+    vlan_id: i64,
+    zone_id: i64,
+    (start, end): (Ipv4Addr, Ipv4Addr),
+) -> Result<(), ApiError> {
     let addresses: Vec<(String, String)> = (u32::from(start)..=u32::from(end))
         .map(|a| {
             (
@@ -455,8 +519,7 @@ pub async fn create_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
             )
         })
         .collect();
-    tx.c()
-        .insert_public_ips(id, zone.id, &addresses)
+    c.insert_public_ips(vlan_id, zone_id, &addresses)
         .await
         .map_err(|e| {
             if e.is_unique_violation() {
@@ -468,22 +531,22 @@ pub async fn create_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
             } else {
                 e.into()
             }
-        })?;
-    let v = tx
-        .c()
-        .vlan_by_id(id)
-        .await?
-        .ok_or_else(|| ApiError::internal("IP range vanished"))?;
-    tx.commit().await?;
-    Ok(Reply::Object(vlan_obj("vlan", &v)))
+        })
 }
 
 pub async fn list_vlan_ip_ranges(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let page = paging::page(&args, &ctx.engine.settings)?;
     let mut db = ctx.engine.store.acquire().await?;
-    if let Some(network) = args.uuid("networkid") {
-        return Err(ApiError::not_found("networkid", network, "network"));
-    }
+    let network_id = match args.uuid("networkid") {
+        Some(id) => Some(
+            db.c()
+                .network_by_uuid(id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("networkid", id, "network"))?
+                .id,
+        ),
+        None => None,
+    };
     let zone_id = match args.uuid("zoneid") {
         Some(_) => Some(zone_by_param(&mut db.c(), &args, "zoneid").await?.id),
         None => None,
@@ -533,6 +596,7 @@ pub async fn list_vlan_ip_ranges(ctx: Ctx, args: Args) -> Result<Reply, ApiError
         zone_id,
         pod_id,
         physical_network_id,
+        network_id,
         vlan_tag: args.str("vlan").map(vlan_tag).transpose()?,
         for_virtual_network: args.bool("forvirtualnetwork"),
         account_id,
@@ -554,6 +618,9 @@ pub async fn delete_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
         .vlan_by_uuid(id)
         .await?
         .ok_or_else(|| ApiError::not_found("id", id, "IP range"))?;
+    if let Some(network_id) = v.network_id {
+        check_unused(&mut tx.c(), &v, network_id).await?;
+    }
     let used = tx.c().count_used_ips(v.id).await?;
     if used > 0 {
         return Err(

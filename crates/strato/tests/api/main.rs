@@ -33,6 +33,7 @@ mod snapshots;
 mod storage;
 mod templates;
 mod vm_affinity;
+mod vm_basic_zone;
 mod vm_credentials;
 mod vm_isolation;
 mod vm_isos;

@@ -37,7 +37,7 @@ fn shared_fields_agree(ours: &Value, theirs: &Value) {
 }
 
 /// Runs an async command and expects success; returns the job answer.
-async fn job_ok(admin: &Client, command: &str, params: &[(&str, &str)]) -> Value {
+pub async fn job_ok(admin: &Client, command: &str, params: &[(&str, &str)]) -> Value {
     let r = admin.wait_job(command, params).await;
     assert_eq!(r["jobstatus"], 1, "{command} failed: {r}");
     assert_eq!(r["jobresultcode"], 0, "{r}");
@@ -96,7 +96,7 @@ async fn provider(admin: &Client, pn: &str, name: &str, state: &str) -> Value {
 }
 
 /// Marvin's enabling of a provider: enable its element, then the provider.
-async fn enable_provider(admin: &Client, pn: &str, name: &str) {
+pub async fn enable_provider(admin: &Client, pn: &str, name: &str) {
     let nsp = id(&provider(admin, pn, name, "Disabled").await);
     let (list, configure, key) = if name == "InternalLbVm" {
         (

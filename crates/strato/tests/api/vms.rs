@@ -73,24 +73,7 @@ pub async fn sim_zone(admin: &Client, hosts: &[&str]) -> SimZone {
             &[("id", &zone), ("allocationstate", "Enabled")],
         )
         .await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let template = loop {
-        let r = admin
-            .ok(
-                "listTemplates",
-                &[
-                    ("templatefilter", "featured"),
-                    ("zoneid", &zone),
-                    ("isready", "true"),
-                ],
-            )
-            .await;
-        if let Some(id) = r["template"][0]["id"].as_str() {
-            break id.to_string();
-        }
-        assert!(Instant::now() < deadline, "built-in template never ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let template = ready_featured_template(admin, &zone).await;
     let offering = admin
         .ok("listServiceOfferings", &[("name", "Small Instance")])
         .await["serviceoffering"][0]["id"]
@@ -101,6 +84,28 @@ pub async fn sim_zone(admin: &Client, hosts: &[&str]) -> SimZone {
         zone,
         template,
         offering,
+    }
+}
+
+/// The built-in Simulator template, once it is ready in the zone.
+pub async fn ready_featured_template(admin: &Client, zone: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = admin
+            .ok(
+                "listTemplates",
+                &[
+                    ("templatefilter", "featured"),
+                    ("zoneid", zone),
+                    ("isready", "true"),
+                ],
+            )
+            .await;
+        if let Some(id) = r["template"][0]["id"].as_str() {
+            return id.to_string();
+        }
+        assert!(Instant::now() < deadline, "built-in template never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
