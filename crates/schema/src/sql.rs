@@ -12,6 +12,8 @@ pub enum Bind {
     Str(String),
     /// A text value or NULL.
     OptStr(Option<String>),
+    /// A number or NULL.
+    OptI64(Option<i64>),
     Bool(bool),
     Time(DateTime<Utc>),
 }
@@ -99,6 +101,7 @@ macro_rules! bound {
                 Bind::I64(v) => q.bind(*v),
                 Bind::Str(v) => q.bind(v.clone()),
                 Bind::OptStr(v) => q.bind(v.clone()),
+                Bind::OptI64(v) => q.bind(*v),
                 Bind::Bool(v) => q.bind(*v),
                 Bind::Time(v) => q.bind(*v),
             };

@@ -61,11 +61,19 @@ pub struct NewVolumeRef<'a> {
     pub store_id: i64,
     pub zone_id: i64,
     pub simulated: bool,
-    /// NOT_DOWNLOADED (from a URL) or NOT_UPLOADED (from a browser).
+    /// NOT_DOWNLOADED (from a URL), NOT_UPLOADED (from a browser) or DOWNLOADED.
     pub download_state: &'a str,
     pub source_url: Option<&'a str>,
     pub format: &'a str,
     pub checksum: Option<&'a str>,
+    /// A copy recorded finished (DOWNLOADED): a volume's image a host put in the store.
+    pub done: Option<DoneCopy<'a>>,
+}
+
+pub struct DoneCopy<'a> {
+    pub install_path: &'a str,
+    pub size: i64,
+    pub physical_size: i64,
 }
 
 impl Conn<'_> {
@@ -249,22 +257,27 @@ impl Conn<'_> {
         r: &NewVolumeRef<'_>,
         now: DateTime<Utc>,
     ) -> Result<i64> {
+        let done = r.done.as_ref();
         let mut sql = Sql::new(
             "INSERT INTO volume_store_ref (volume_id, store_id, zone_id, simulated, \
-             download_state, download_pct, source_url, format, checksum, attempts, created, \
-             updated) VALUES (",
+             download_state, download_pct, source_url, format, checksum, install_path, size, \
+             physical_size, attempts, created, updated) VALUES (",
         );
         sql.push_bind(
-            "?, ?, ?, ?, ?, 0, ?, ?, ?, 0, ?, ?) RETURNING id",
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
             [
                 Bind::I64(r.volume_id),
                 Bind::I64(r.store_id),
                 Bind::I64(r.zone_id),
                 Bind::Bool(r.simulated),
                 Bind::Str(r.download_state.into()),
+                Bind::I64(if done.is_some() { 100 } else { 0 }),
                 Bind::OptStr(r.source_url.map(str::to_string)),
                 Bind::Str(r.format.into()),
                 Bind::OptStr(r.checksum.map(str::to_string)),
+                Bind::OptStr(done.map(|d| d.install_path.to_string())),
+                Bind::OptI64(done.map(|d| d.size)),
+                Bind::OptI64(done.map(|d| d.physical_size)),
                 Bind::Time(now),
                 Bind::Time(now),
             ],

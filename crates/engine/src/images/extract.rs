@@ -63,8 +63,7 @@ pub fn verify(engine: &Engine, token: &str) -> Option<(CopyOf, i64)> {
     }
 }
 
-/// The file an extract URL serves: the copy's, while it is ready in a real store (and,
-/// for a volume, while its bytes are still those on the store).
+/// The file an extract URL serves: the copy's, while it is ready in a real store.
 pub async fn file(engine: &Engine, of: CopyOf, id: i64) -> Result<PathBuf, &'static str> {
     const GONE: &str = "the image is no longer on the image store";
     let mut db = engine.store.acquire().await.map_err(|_| GONE)?;
@@ -76,17 +75,7 @@ pub async fn file(engine: &Engine, of: CopyOf, id: i64) -> Result<PathBuf, &'sta
         }
         CopyOf::Volume => {
             let r = c.volume_ref_by_id(id).await.ok().flatten().ok_or(GONE)?;
-            let uploaded = c
-                .volume_by_id(r.volume_id)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|v| v.state == crate::volumes::UPLOADED);
-            (
-                uploaded && r.is_ready() && !r.simulated,
-                r.store_url,
-                r.install_path,
-            )
+            (r.is_ready() && !r.simulated, r.store_url, r.install_path)
         }
     };
     if !ready {

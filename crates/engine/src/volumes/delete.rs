@@ -96,10 +96,13 @@ async fn remove_record(ctx: &SagaCtx<ExpungeVolume>) -> Result<(), ApiError> {
     if let Some(pool) = v.pool_id {
         c.release_pool_capacity(pool, v.size).await?;
     }
+    // An extracted image in the image store goes with the volume.
+    let copies = super::upload::take_copies(&mut c, id).await?;
     c.remove_volume(id, now).await?;
     c.remove_snapshot_policies(&[], Some(id), now).await?;
     limits::release(&mut c, v.account_id, &counted(v.size)).await?;
     tx.commit().await?;
+    super::upload::remove_files(&copies).await;
     Ok(())
 }
 

@@ -29,6 +29,7 @@ pub fn register_sagas(s: &mut Sagas) -> Result<(), ApiError> {
     s.add::<resize::ResizeVolume>()?;
     s.add::<migrate::MigrateVolume>()?;
     s.add::<delete::ExpungeVolume>()?;
+    s.add::<extract::ExtractVolume>()?;
     Ok(())
 }
 

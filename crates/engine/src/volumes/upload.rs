@@ -132,6 +132,7 @@ async fn record(ctx: &Ctx, args: &Args, url: Option<&str>) -> Result<(i64, Store
                 source_url: url,
                 format,
                 checksum: checksum.as_deref(),
+                done: None,
             },
             now,
         )
@@ -145,6 +146,10 @@ async fn record(ctx: &Ctx, args: &Args, url: Option<&str>) -> Result<(i64, Store
 
 /// What an uploaded volume's `status` says: progress, completion or the error.
 pub fn status(v: &VolumeView) -> Option<String> {
+    // A Ready volume's copy in the store is an extracted image, not an upload.
+    if !super::UPLOAD_STATES.contains(&v.state.as_str()) {
+        return None;
+    }
     let s = v.upload_state.as_deref()?;
     Some(match s {
         state::DOWNLOADED => "Upload Complete".to_string(),
@@ -189,7 +194,10 @@ pub async fn drop_copies(engine: &Engine, volume_id: i64) -> Result<(), ApiError
 
 /// Deletes the copy rows of a volume, giving back the secondary storage a finished one
 /// counted; returns the copies whose files are to go once the transaction commits.
-async fn take_copies(c: &mut Conn<'_>, volume_id: i64) -> Result<Vec<StoreCopy>, ApiError> {
+pub(super) async fn take_copies(
+    c: &mut Conn<'_>,
+    volume_id: i64,
+) -> Result<Vec<StoreCopy>, ApiError> {
     let Some(row) = c.volume_by_id(volume_id).await? else {
         return Ok(Vec::new());
     };
@@ -212,7 +220,7 @@ async fn take_copies(c: &mut Conn<'_>, volume_id: i64) -> Result<Vec<StoreCopy>,
 
 /// Files go after the rows: a crash in between leaves an orphan file, never a row
 /// pointing at nothing. A download still running finds its row gone and cleans up.
-async fn remove_files(copies: &[StoreCopy]) {
+pub(super) async fn remove_files(copies: &[StoreCopy]) {
     for copy in copies {
         images::remove_files(copy).await;
     }

@@ -192,6 +192,85 @@ async fn a_url_upload_in_a_simulator_zone_becomes_uploaded_then_ready_on_attach(
         .await;
     let text = failed(&job, 431);
     assert!(text.contains("Running"), "{text}");
+    // Detached it is on primary storage, and this zone's store holds no bytes.
+    let job = user.wait_job("detachVolume", &[("id", &id)]).await;
+    assert_eq!(done(&job, "volume")["state"], "Ready");
+    let job = user
+        .wait_job(
+            "extractVolume",
+            &[("id", &id), ("mode", "HTTP_DOWNLOAD"), ("zoneid", &z.zone)],
+        )
+        .await;
+    assert!(failed(&job, 431).contains("simulated"), "{job}");
+    cloud.stop().await;
+}
+
+/// A volume on primary storage is copied to the image store by its host (snapshot,
+/// backup, moved in place). Simulated hosts write no bytes, so here the copy cannot be
+/// put in place: the saga undoes itself and nothing stays recorded or counted.
+#[tokio::test]
+async fn extracting_a_volume_from_primary_storage_undoes_itself_when_the_copy_fails() {
+    let cloud = TestCloud::start().await;
+    let admin = cloud.admin().await;
+    let z = sim_zone(&admin, &[""]).await;
+    let (user, _) = new_account(&admin, "tenant", None, "0").await;
+    let vm = running_vm(&user, &z).await;
+    let id = crate::volumes::new_volume(&user, &admin, &z, "data").await;
+    let job = user
+        .wait_job("attachVolume", &[("id", &id), ("virtualmachineid", &vm)])
+        .await;
+    done(&job, "volume");
+    let job = user.wait_job("detachVolume", &[("id", &id)]).await;
+    done(&job, "volume");
+    // The zone gets a real store: a directory instead of the simulated one, and a KVM
+    // cluster (so not every cluster is a Simulator one).
+    let stores = admin.ok("listImageStores", &[("zoneid", &z.zone)]).await;
+    let old = stores["imagestore"][0]["id"].as_str().expect("store id");
+    admin.ok("deleteImageStore", &[("id", old)]).await;
+    let dir = tempfile::tempdir().expect("store");
+    admin
+        .ok(
+            "addImageStore",
+            &[
+                ("zoneid", &z.zone),
+                ("name", "dir"),
+                ("provider", "NFS"),
+                ("url", &format!("file://{}", dir.path().display())),
+            ],
+        )
+        .await;
+    let pod = admin.ok("listPods", &[("zoneid", &z.zone)]).await["pod"][0]["id"]
+        .as_str()
+        .expect("pod")
+        .to_string();
+    admin
+        .ok(
+            "addCluster",
+            &[
+                ("zoneid", &z.zone),
+                ("podid", &pod),
+                ("clustername", "K0"),
+                ("hypervisor", "KVM"),
+                ("clustertype", "CloudManaged"),
+            ],
+        )
+        .await;
+    let before = usage(&user).await;
+    let job = user
+        .wait_job(
+            "extractVolume",
+            &[("id", &id), ("mode", "HTTP_DOWNLOAD"), ("zoneid", &z.zone)],
+        )
+        .await;
+    let text = failed(&job, 530);
+    assert!(text.contains("moved in place"), "{text}");
+    assert_eq!(usage(&user).await, before, "nothing stays counted");
+    let v = listed(&user, &id).await;
+    assert_eq!(v["state"], "Ready", "{v}");
+    assert!(v.get("status").is_none(), "{v}");
+    assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
+    // Still an ordinary volume: it can be deleted.
+    user.ok("deleteVolume", &[("id", &id)]).await;
     cloud.stop().await;
 }
 
