@@ -143,6 +143,32 @@ pub(crate) fn unshared_disks<'a>(disks: &'a [LiveDisk], shared: &[PathBuf]) -> V
         .collect()
 }
 
+/// A domain's XML with its VNC server moved from this host's address `here` to the
+/// destination's `there` (`--kvm-vnc-listen` set to the host's private IP: that address
+/// does not exist on the destination). `None` when the VNC server listens elsewhere (all
+/// addresses, loopback): the XML travels as it is.
+pub(crate) fn retarget_vnc(xml: &str, here: &str, there: &str) -> Option<String> {
+    let start = xml.find("<graphics ")?;
+    let rest = &xml[start..];
+    let len = match (rest.find("/>"), rest.find('>'), rest.find("</graphics>")) {
+        // `<graphics …/>`: no children.
+        (Some(slash), Some(gt), _) if slash + 1 == gt => gt + 1,
+        (_, _, Some(close)) => close + "</graphics>".len(),
+        _ => return None,
+    };
+    let element = &rest[..len];
+    let mut moved = element.to_owned();
+    for attr in ["listen", "address"] {
+        for quote in ['"', '\''] {
+            moved = moved.replace(
+                &format!("{attr}={quote}{here}{quote}"),
+                &format!("{attr}={quote}{there}{quote}"),
+            );
+        }
+    }
+    (moved != element).then(|| format!("{}{moved}{}", &xml[..start], &rest[len..]))
+}
+
 impl Inner {
     /// `PrepareForMigration`, on the destination.
     pub(crate) async fn prepare_migration(&self, spec: VmSpec) -> Answer {
@@ -248,11 +274,22 @@ impl Inner {
     /// The libvirt migration, aborted after the configured timeout.
     async fn hand_over(&self, name: &str, dest: &Destination) -> Result<(), AgentError> {
         let (n, dconn, uri) = (name.to_owned(), dest.libvirt_uri(), dest.migration_uri());
+        let (here, there) = (self.info.private_ip.clone(), dest.ip.to_string());
         let call = self.libvirt.call(move |c| {
             let dom =
                 lookup(c, &n)?.ok_or_else(|| AgentError::not_found(format!("VM {n} vanished")))?;
+            let xml = |flags: u32| {
+                let flags = flags | sys::VIR_DOMAIN_XML_SECURE | sys::VIR_DOMAIN_XML_MIGRATABLE;
+                dom.xml_desc(flags).map_err(|e| to_agent(&e))
+            };
+            // Running and persistent definitions on the destination, when they must differ
+            // from here.
+            let dest_xml = retarget_vnc(&xml(0)?, &here, &there);
+            let persist_xml = retarget_vnc(&xml(sys::VIR_DOMAIN_XML_INACTIVE)?, &here, &there);
             let params = MigrateParameters {
                 uri: Some(uri),
+                dest_xml,
+                persist_xml,
                 ..MigrateParameters::default()
             };
             dom.migrate_to_uri3(Some(&dconn), params, FLAGS)
@@ -364,6 +401,31 @@ mod tests {
         ] {
             assert_eq!(FLAGS & flag, 0);
         }
+    }
+
+    #[test]
+    fn a_vnc_server_on_this_hosts_address_moves_to_the_destinations() {
+        let xml = r#"<domain><name>v</name><devices><disk/>
+<graphics type="vnc" port="5901" autoport="yes" listen="10.0.0.1" passwd="10.0.0.1">
+<listen type="address" address="10.0.0.1"/></graphics><video/></devices></domain>"#;
+        let moved = retarget_vnc(xml, "10.0.0.1", "10.0.0.2").unwrap_or_default();
+        assert!(
+            moved.contains(r#"listen="10.0.0.2" passwd="10.0.0.1">"#),
+            "{moved}"
+        );
+        assert!(
+            moved.contains(r#"<listen type="address" address="10.0.0.2"/></graphics><video/>"#)
+        );
+        assert!(moved.starts_with("<domain><name>v</name><devices><disk/>"));
+        // Listening on every address, or loopback: nothing to move.
+        let everywhere = xml.replace("10.0.0.1", "0.0.0.0");
+        assert_eq!(retarget_vnc(&everywhere, "10.0.0.1", "10.0.0.2"), None);
+        let single = "<domain><devices><graphics type='vnc' listen='10.0.0.1'/></devices></domain>";
+        assert_eq!(
+            retarget_vnc(single, "10.0.0.1", "10.0.0.2").as_deref(),
+            Some("<domain><devices><graphics type='vnc' listen='10.0.0.2'/></devices></domain>")
+        );
+        assert_eq!(retarget_vnc("<domain/>", "10.0.0.1", "10.0.0.2"), None);
     }
 
     #[test]

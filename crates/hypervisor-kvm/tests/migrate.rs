@@ -5,7 +5,8 @@
 //! (its router gets the guest's lease), a migration to an address nobody answers fails
 //! and leaves the guest running on A, so do a volume map (storage motion) and a migration
 //! slower than its timeout (aborted), then the guest moves to B: gone from A (domain,
-//! lease, router, bridge), running and defined on B, with the same memory (a file in its
+//! lease, router, bridge), running and defined on B with its VNC server moved from A's
+//! address to B's, with the same memory (a file in its
 //! RAM root and its uptime survive) and its gateway reachable through B's router, and
 //! neither host reports the move as a change behind its back. A retry succeeds; B destroys
 //! the guest and its router.
@@ -106,9 +107,14 @@ async fn a_running_guest_migrates_live_to_another_host_and_keeps_running() {
         started.elapsed().as_secs_f64()
     );
     let guid_a = format!("host-a-{sfx}");
-    let a = KvmDriver::new(test_config(&guid_a, work.path(), &tpl))
-        .await
-        .expect("driver A");
+    // A's VNC servers listen on its own address on the link (only A has it).
+    let config_a = || {
+        let mut c = test_config(&guid_a, work.path(), &tpl);
+        c.private_ip = Some(b.peer_ip.clone());
+        c.vnc_listen = b.peer_ip.clone();
+        c
+    };
+    let a = KvmDriver::new(config_a()).await.expect("driver A");
     let ask_b = async |command: Command| {
         let name = command.name();
         b.handle(command)
@@ -241,7 +247,7 @@ async fn a_running_guest_migrates_live_to_another_host_and_keeps_running() {
 
     // Too slow (1 MiB/s for a 1 s timeout, through a second agent on host A): aborted,
     // the guest stays on A and B has nothing.
-    let mut hasty = test_config(&guid_a, work.path(), &tpl);
+    let mut hasty = config_a();
     hasty.migrate_timeout = Duration::from_secs(1);
     let hasty = KvmDriver::new(hasty).await.expect("second driver on A");
     call(&hasty, &guid_a, shared_pool.clone()).await;
@@ -323,6 +329,14 @@ async fn a_running_guest_migrates_live_to_another_host_and_keeps_running() {
     match ask_b(Command::GetVncPort { name: vm.clone() }).await {
         AnswerData::Vm(info) => assert!(info.vnc_port.is_some(), "{info:?}"),
         other => panic!("not a VM: {other:?}"),
+    }
+    // Its VNC server moved to B's address, now and in its definition.
+    for args in [vec!["dumpxml", &vm], vec!["dumpxml", "--inactive", &vm]] {
+        let xml = b.virsh(&args).unwrap_or_default();
+        assert!(
+            xml.contains(&format!("listen='{}'", b.ip)) && !xml.contains(&b.peer_ip),
+            "{args:?}: {xml}"
+        );
     }
 
     // The same guest, not a new boot: its RAM file and uptime survived.
