@@ -48,7 +48,7 @@ pub async fn submit(
         .map_err(|_| ApiError::internal("unable to store the job's parameters"))?;
     engine
         .store
-        .acquire()
+        .write()
         .await?
         .c()
         .insert_job(
@@ -160,7 +160,7 @@ async fn worker_loop(engine: Engine) {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let claimed = match engine.store.acquire().await {
+            let claimed = match engine.store.write().await {
                 Ok(mut db) => db
                     .c()
                     .claim_job(id, &engine.msid, strato_schema::now())
@@ -216,7 +216,7 @@ pub async fn complete(
         .map_err(|_| ApiError::internal("unable to store the job result"))?;
     engine
         .store
-        .acquire()
+        .write()
         .await?
         .c()
         .complete_job(id, &engine.msid, status, code, &text, strato_schema::now())

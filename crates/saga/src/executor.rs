@@ -124,7 +124,7 @@ impl SagaExecutor {
         let uuid = uuid::Uuid::new_v4().to_string();
         let id = self
             .store
-            .acquire()
+            .write()
             .await?
             .c()
             .insert_saga(

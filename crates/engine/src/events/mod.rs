@@ -99,7 +99,7 @@ pub async fn record_outcome(
         Err(e) => ("ERROR", format!("{} failed: {}", spec.name, e.text)),
     };
     let written = async {
-        let mut db = engine.store.acquire().await?;
+        let mut db = engine.store.write().await?;
         record(
             &mut db.c(),
             caller,

@@ -393,7 +393,7 @@ async fn create_root_volume(ctx: &SagaCtx<DeployVm>) -> Result<String, ApiError>
         },
     )
     .await?;
-    let mut db = engine.store.acquire().await?;
+    let mut db = engine.store.write().await?;
     let mut c = db.c();
     let vol = c
         .volume_by_uuid(&root_uuid)
@@ -443,7 +443,7 @@ async fn stop_on_host(ctx: &SagaCtx<DeployVm>) -> Result<(), ApiError> {
 
 async fn mark_running(ctx: &SagaCtx<DeployVm>) -> Result<(), ApiError> {
     let id: i64 = ctx.lookup("create_records").map_err(|e| e.0)?;
-    let mut db = ctx.context().store.acquire().await?;
+    let mut db = ctx.context().store.write().await?;
     db.c()
         .set_vm_state(id, &["Starting", "Running"], "Running")
         .await?;
@@ -452,7 +452,7 @@ async fn mark_running(ctx: &SagaCtx<DeployVm>) -> Result<(), ApiError> {
 
 async fn mark_stopped(ctx: &SagaCtx<DeployStoppedVm>) -> Result<(), ApiError> {
     let id: i64 = ctx.lookup("create_records").map_err(|e| e.0)?;
-    let mut db = ctx.context().store.acquire().await?;
+    let mut db = ctx.context().store.write().await?;
     db.c()
         .set_vm_state(id, &["Allocated", "Stopped"], "Stopped")
         .await?;

@@ -96,7 +96,7 @@ impl EngineSaga for StartVm {
 
 async fn mark_starting(ctx: &SagaCtx<StartVm>) -> Result<i64, ApiError> {
     let id = ctx.params().vm_id;
-    let mut db = ctx.context().store.acquire().await?;
+    let mut db = ctx.context().store.write().await?;
     let mut c = db.c();
     if !c
         .set_vm_state(id, &["Stopped", "Starting"], "Starting")
@@ -112,7 +112,7 @@ async fn mark_starting(ctx: &SagaCtx<StartVm>) -> Result<i64, ApiError> {
 }
 
 async fn unmark_starting(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
-    let mut db = ctx.context().store.acquire().await?;
+    let mut db = ctx.context().store.write().await?;
     db.c()
         .set_vm_state(ctx.params().vm_id, &["Starting"], "Stopped")
         .await?;
@@ -211,7 +211,7 @@ pub async fn create_root_on(
     let (path, size) =
         host_ops::create_root_volume(engine, host_guid, &pool, &root.uuid, root.size, template)
             .await?;
-    let mut db = engine.store.acquire().await?;
+    let mut db = engine.store.write().await?;
     db.c().volume_ready(root.id, &path, size).await?;
     Ok(())
 }
@@ -227,7 +227,7 @@ async fn stop_on_host(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
 }
 
 async fn mark_running(ctx: &SagaCtx<StartVm>) -> Result<(), ApiError> {
-    let mut db = ctx.context().store.acquire().await?;
+    let mut db = ctx.context().store.write().await?;
     db.c()
         .set_vm_state(ctx.params().vm_id, &["Starting", "Running"], "Running")
         .await?;
@@ -266,7 +266,7 @@ impl EngineSaga for StopVm {
 /// Output: the VM id and the host it ran on.
 async fn mark_stopping(ctx: &SagaCtx<StopVm>) -> Result<(i64, Option<String>), ApiError> {
     let id = ctx.params().vm_id;
-    let mut db = ctx.context().store.acquire().await?;
+    let mut db = ctx.context().store.write().await?;
     let mut c = db.c();
     let vm = c
         .vm_by_id(id)
@@ -279,7 +279,7 @@ async fn mark_stopping(ctx: &SagaCtx<StopVm>) -> Result<(i64, Option<String>), A
 }
 
 async fn unmark_stopping(ctx: &SagaCtx<StopVm>) -> Result<(), ApiError> {
-    let mut db = ctx.context().store.acquire().await?;
+    let mut db = ctx.context().store.write().await?;
     db.c()
         .set_vm_state(ctx.params().vm_id, &["Stopping"], "Running")
         .await?;
