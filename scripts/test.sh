@@ -247,8 +247,10 @@ else
 fi
 export STRATO_PYTHON
 export STRATO_REQUIRE_COMPAT=1
-# Image tests need qemu-img/qemu-io, ip netns and root; KVM tests need libvirtd.
-scripts/setup-kvm-host.sh
+# Image tests need qemu-img/qemu-io, ip netns and root; KVM tests need libvirtd. No
+# unauthenticated TCP listener on this machine's address: the migration test gives its
+# second host (a namespace) its own listener on a veth address.
+scripts/setup-kvm-host.sh --no-migration-listener
 export STRATO_REQUIRE_KVM=1
 unset STRATO_TEST_PG_URL
 finish
