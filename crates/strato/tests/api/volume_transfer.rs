@@ -8,6 +8,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use strato_engine::volumes::attach::{AttachParams, AttachVolume};
+use strato_saga::testing;
 use strato_schema::sql::{Bind, Sql};
 use strato_test_host::{NetnsHost, make_qcow2};
 
@@ -401,6 +403,96 @@ async fn tenants_cannot_see_or_extract_each_others_uploads() {
     let (volumes, _, secondary) = usage(&alice).await;
     assert_eq!(volumes, 0);
     assert!(secondary.abs() < 0.01, "{secondary}");
+    cloud.stop().await;
+}
+
+/// What an attach of an uploaded volume may change: (state, placed, attached, copies in
+/// the store, bytes allocated on every pool).
+async fn upload_state(engine: &strato_engine::Engine, id: i64) -> (String, bool, bool, i64, i64) {
+    let mut db = engine.store.acquire().await.expect("db");
+    let v = db
+        .c()
+        .volume_by_id(id)
+        .await
+        .expect("query")
+        .expect("volume");
+    let copies = db.c().volume_refs(&[id]).await.expect("refs").len() as i64;
+    let pools = db
+        .c()
+        .fetch_count(&Sql::new(
+            "SELECT CAST(COALESCE(SUM(allocated_bytes), 0) AS BIGINT) FROM storage_pool",
+        ))
+        .await
+        .expect("pools");
+    (
+        v.state,
+        v.pool_id.is_some(),
+        v.instance_id.is_some(),
+        copies,
+        pools,
+    )
+}
+
+/// The attach saga of an uploaded volume, failed at every step (each undo run once and
+/// twice): the volume is Uploaded again with its store copy, no pool bytes or primary
+/// storage stay taken; then it runs to the end once.
+#[tokio::test]
+async fn attaching_an_uploaded_volume_unwinds_cleanly_from_every_step() {
+    let cloud = TestCloud::start().await;
+    let admin = cloud.admin().await;
+    let z = sim_zone(&admin, &[""]).await;
+    let (user, _) = new_account(&admin, "tenant", None, "0").await;
+    let engine = cloud.server.as_ref().expect("running").engine.clone();
+    let exec = engine
+        .sagas
+        .exec
+        .clone()
+        .with_undo_retries(2, Duration::ZERO);
+    let vm = running_vm(&user, &z).await;
+    let v = upload(
+        &user,
+        &z.zone,
+        "up",
+        "http://images.example.org/u.qcow2",
+        &[],
+    )
+    .await;
+    let uuid = v["id"].as_str().expect("id").to_string();
+    settle(&user, &uuid).await;
+    let (volume_id, vm_id) = {
+        let mut db = engine.store.acquire().await.expect("db");
+        let v = db.c().volume_by_uuid(&uuid).await.expect("q").expect("v");
+        let m = db.c().vm_by_uuid(&vm).await.expect("q").expect("vm");
+        (v.id, m.id)
+    };
+    let before = (upload_state(&engine, volume_id).await, usage(&user).await);
+    assert_eq!(before.0.0, "Uploaded");
+    assert_eq!((before.0.1, before.0.2, before.0.3), (false, false, 1));
+    let params = AttachParams {
+        volume_id,
+        vm_id,
+        device_id: 1,
+        create: true,
+    };
+    let untouched = async |e: &strato_engine::Engine| {
+        let now = (upload_state(e, volume_id).await, usage(&user).await);
+        assert_eq!(now, before, "attach leaked");
+    };
+    testing::action_failure_can_unwind::<AttachVolume>(&exec, &engine, &params, untouched).await;
+    testing::action_failure_can_unwind_idempotently::<AttachVolume>(
+        &exec, &engine, &params, untouched,
+    )
+    .await;
+    testing::actions_succeed_idempotently::<AttachVolume>(&exec, &engine, params).await;
+    let (state, placed, attached, copies, pools) = upload_state(&engine, volume_id).await;
+    assert_eq!(
+        (state.as_str(), placed, attached, copies),
+        ("Ready", true, true, 0)
+    );
+    assert_eq!(pools, before.0.4 + (2 << 30), "placed twice, counted once");
+    let (_, primary, secondary) = usage(&user).await;
+    assert!((primary - before.1.1 - 2.0).abs() < 0.01, "{primary}");
+    assert!((secondary - before.1.2 + 2.0).abs() < 0.01, "{secondary}");
     cloud.stop().await;
 }
 
