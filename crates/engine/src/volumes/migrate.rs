@@ -12,6 +12,7 @@ use strato_api::response::Reply;
 use strato_common::{ApiError, ErrorCode};
 use strato_saga::definition::BoxFuture;
 use strato_saga::{Outputs, Saga, SagaCtx, step};
+use strato_schema::Conn;
 use strato_schema::placement::PoolCandidate;
 
 use super::{storage, view, volume_by_param};
@@ -56,27 +57,7 @@ async fn mark_migrating(ctx: &SagaCtx<MigrateVolume>) -> Result<(), ApiError> {
     let engine = ctx.context();
     let p = ctx.params();
     let mut tx = engine.store.begin().await?;
-    let mut c = tx.c();
-    if c.set_volume_state(p.volume_id, &["Ready"], "Migrating")
-        .await?
-    {
-        let factor = engine
-            .settings
-            .f64("storage.overprovisioning.factor")
-            .max(0.1);
-        if !c.reserve_pool_capacity(p.dest_pool, p.size, factor).await? {
-            return Err(ApiError::new(
-                ErrorCode::InsufficientCapacity,
-                Some(4340),
-                "The destination pool has no room for the volume",
-            ));
-        }
-    } else if !c
-        .set_volume_state(p.volume_id, &["Migrating"], "Migrating")
-        .await?
-    {
-        return Err(ApiError::param("The volume is no longer Ready"));
-    }
+    take_destination(&mut tx.c(), engine, p.volume_id, p.dest_pool, p.size).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -84,13 +65,55 @@ async fn mark_migrating(ctx: &SagaCtx<MigrateVolume>) -> Result<(), ApiError> {
 async fn unmark_migrating(ctx: &SagaCtx<MigrateVolume>) -> Result<(), ApiError> {
     let p = ctx.params();
     let mut tx = ctx.context().store.begin().await?;
-    let mut c = tx.c();
-    if c.set_volume_state(p.volume_id, &["Migrating"], "Ready")
+    give_back_destination(&mut tx.c(), p.volume_id, p.dest_pool, p.size).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A Ready volume becomes Migrating and takes its bytes on the destination pool, in the
+/// caller's transaction; one Migrating already (a replayed step) holds them.
+pub(crate) async fn take_destination(
+    c: &mut Conn<'_>,
+    engine: &Engine,
+    volume_id: i64,
+    dest_pool: i64,
+    size: i64,
+) -> Result<(), ApiError> {
+    if c.set_volume_state(volume_id, &["Ready"], "Migrating")
         .await?
     {
-        c.release_pool_capacity(p.dest_pool, p.size).await?;
+        let factor = engine
+            .settings
+            .f64("storage.overprovisioning.factor")
+            .max(0.1);
+        if !c.reserve_pool_capacity(dest_pool, size, factor).await? {
+            return Err(ApiError::new(
+                ErrorCode::InsufficientCapacity,
+                Some(4340),
+                "The destination pool has no room for the volume",
+            ));
+        }
+    } else if !c
+        .set_volume_state(volume_id, &["Migrating"], "Migrating")
+        .await?
+    {
+        return Err(ApiError::param("The volume is no longer Ready"));
     }
-    tx.commit().await?;
+    Ok(())
+}
+
+/// Undoes [`take_destination`] (once: the volume leaves Migrating).
+pub(crate) async fn give_back_destination(
+    c: &mut Conn<'_>,
+    volume_id: i64,
+    dest_pool: i64,
+    size: i64,
+) -> Result<(), ApiError> {
+    if c.set_volume_state(volume_id, &["Migrating"], "Ready")
+        .await?
+    {
+        c.release_pool_capacity(dest_pool, size).await?;
+    }
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use strato_engine::Engine;
 use strato_engine::vms::migrate_with_volume::{
     MigrateVmWithVolume, MigrateWithVolumeParams, VolumeMove,
 };
-use strato_saga::testing;
+use strato_saga::{SagaOutcome, SagaResult, testing};
 use strato_schema::sql::Sql;
 
 use crate::common::{Client, TestCloud, new_account};
@@ -260,16 +260,12 @@ async fn assert_refused(admin: &Client, cases: Vec<Refused<'_>>) {
 
 #[tokio::test]
 async fn a_running_vm_moves_to_another_cluster_with_its_volumes_and_capacity() {
-    let Fixture {
-        cloud,
-        admin,
-        t,
-        user,
-        vm: [vm, root, data],
-    } = fixture().await;
-    let engine = engine_of(&cloud);
-    let (_, source) = vm_state(&admin, &vm).await;
-    let root_bytes = volumes_of(&admin, &vm).await[0]["size"]
+    let f = fixture().await;
+    let (admin, t, user) = (&f.admin, &f.t, &f.user);
+    let [vm, root, data] = f.vm.clone();
+    let engine = engine_of(&f.cloud);
+    let (_, source) = vm_state(admin, &vm).await;
+    let root_bytes = volumes_of(admin, &vm).await[0]["size"]
         .as_i64()
         .expect("size");
     let both = root_bytes + (5 << 30);
@@ -282,15 +278,15 @@ async fn a_running_vm_moves_to_another_cluster_with_its_volumes_and_capacity() {
     );
 
     let params = migrate_to(&vm, &[&root, &data], &t.ps1);
-    let moved = vm_of(&migrate(&admin, &params, &[("hostid", &t.h1)]).await);
+    let moved = vm_of(&migrate(admin, &params, &[("hostid", &t.h1)]).await);
     assert_eq!(moved["state"], "Running");
     assert_eq!(moved["hostid"], t.h1.as_str());
-    for v in volumes_of(&admin, &vm).await {
+    for v in volumes_of(admin, &vm).await {
         assert_eq!(v["storageid"], t.ps1.as_str(), "{v}");
         assert_eq!(v["storage"], "PS-C1", "{v}");
         assert_eq!(v["state"], "Ready", "{v}");
     }
-    for (host, memory) in host_memory(&admin).await {
+    for (host, memory) in host_memory(admin).await {
         let want = if host == t.h1 { 512 << 20 } else { 0 };
         assert_eq!(memory, want, "host {host} (the VM left {source})");
     }
@@ -305,36 +301,28 @@ async fn a_running_vm_moves_to_another_cluster_with_its_volumes_and_capacity() {
     vm_of(&user.wait_job("stopVirtualMachine", &[("id", &vm)]).await);
     let started = vm_of(&user.wait_job("startVirtualMachine", &[("id", &vm)]).await);
     assert_eq!(started["hostid"], t.h1.as_str());
-    cloud.stop().await;
+    f.cloud.stop().await;
 }
 
 #[tokio::test]
 async fn autoselect_picks_a_host_that_reaches_the_new_pool() {
-    let Fixture {
-        cloud,
-        admin,
-        t,
-        user: _,
-        vm: [vm, root, data],
-    } = fixture().await;
+    let f = fixture().await;
+    let (admin, t) = (&f.admin, &f.t);
+    let [vm, root, data] = f.vm.clone();
     let params = migrate_to(&vm, &[&root, &data], &t.ps1);
     // Without a host nor autoselect.
-    assert_refused(&admin, vec![(params.clone(), vec![], "hostid")]).await;
-    let moved = vm_of(&migrate(&admin, &params, &[("autoselect", "true")]).await);
+    assert_refused(admin, vec![(params.clone(), vec![], "hostid")]).await;
+    let moved = vm_of(&migrate(admin, &params, &[("autoselect", "true")]).await);
     assert_eq!(moved["hostid"], t.h1.as_str());
-    cloud.stop().await;
+    f.cloud.stop().await;
 }
 
 #[tokio::test]
 async fn a_stopped_vm_has_only_its_volumes_moved() {
-    let Fixture {
-        cloud,
-        admin,
-        t,
-        user: _,
-        vm: [vm, root, data],
-    } = fixture().await;
-    let ps0b = new_pool(&admin, &t.z.zone, &t.pod, &t.c0, "PS0b").await;
+    let f = fixture().await;
+    let (admin, t) = (&f.admin, &f.t);
+    let [vm, root, data] = f.vm.clone();
+    let ps0b = new_pool(admin, &t.z.zone, &t.pod, &t.c0, "PS0b").await;
     vm_of(&admin.wait_job("stopVirtualMachine", &[("id", &vm)]).await);
     let params = migrate_to(&vm, &[&root, &data], &ps0b);
     let refused: Vec<Refused> = vec![
@@ -349,15 +337,15 @@ async fn a_stopped_vm_has_only_its_volumes_moved() {
         ),
         (migrate_to(&vm, &[], &ps0b), vec![], "migrateto"),
     ];
-    assert_refused(&admin, refused).await;
+    assert_refused(admin, refused).await;
 
-    let moved = vm_of(&migrate(&admin, &params, &[]).await);
+    let moved = vm_of(&migrate(admin, &params, &[]).await);
     assert_eq!(moved["state"], "Stopped");
-    for v in volumes_of(&admin, &vm).await {
+    for v in volumes_of(admin, &vm).await {
         assert_eq!(v["storage"], "PS0b", "{v}");
         assert_eq!(v["state"], "Ready", "{v}");
     }
-    assert_eq!(bytes_on(&engine_of(&cloud), "PS0").await, 0);
+    assert_eq!(bytes_on(&engine_of(&f.cloud), "PS0").await, 0);
     let started = vm_of(&admin.wait_job("startVirtualMachine", &[("id", &vm)]).await);
     assert_eq!(started["state"], "Running");
     assert_ne!(
@@ -365,22 +353,18 @@ async fn a_stopped_vm_has_only_its_volumes_moved() {
         t.h1.as_str(),
         "C0 reaches PS0b, C1 does not"
     );
-    cloud.stop().await;
+    f.cloud.stop().await;
 }
 
 #[tokio::test]
 async fn bad_requests_are_refused_and_change_nothing() {
-    let Fixture {
-        cloud,
-        admin,
-        t,
-        user,
-        vm: [vm, root, data],
-    } = fixture().await;
-    let engine = engine_of(&cloud);
+    let f = fixture().await;
+    let (admin, t, user) = (&f.admin, &f.t, &f.user);
+    let [vm, root, data] = f.vm.clone();
+    let engine = engine_of(&f.cloud);
     let before = (
-        vm_state(&admin, &vm).await,
-        host_memory(&admin).await,
+        vm_state(admin, &vm).await,
+        host_memory(admin).await,
         pool_bytes(&engine).await,
     );
     let (_, source) = &before.0;
@@ -400,7 +384,7 @@ async fn bad_requests_are_refused_and_change_nothing() {
         .await;
 
     let missing = uuid::Uuid::new_v4().to_string();
-    let other = new_volume(&user, &admin, &t.z, "unattached").await;
+    let other = new_volume(user, admin, &t.z, "unattached").await;
     let cases: Vec<Refused> = vec![
         (to_c1.clone(), vec![("hostid", source)], "hostid"),
         (to_c1.clone(), vec![("hostid", &missing)], "hostid"),
@@ -449,14 +433,14 @@ async fn bad_requests_are_refused_and_change_nothing() {
             "migrateto",
         ),
     ];
-    assert_refused(&admin, cases).await;
+    assert_refused(admin, cases).await;
     let after = (
-        vm_state(&admin, &vm).await,
-        host_memory(&admin).await,
+        vm_state(admin, &vm).await,
+        host_memory(admin).await,
         pool_bytes(&engine).await,
     );
     assert_eq!(after, before, "a refused migration changed something");
-    for v in volumes_of(&admin, &vm).await {
+    for v in volumes_of(admin, &vm).await {
         assert_eq!(v["storageid"], ps0.as_str(), "{v}");
         assert_eq!(v["state"], "Ready", "{v}");
     }
@@ -468,12 +452,12 @@ async fn bad_requests_are_refused_and_change_nothing() {
             &[("id", &t.ps1), ("capacitybytes", &(1i64 << 30).to_string())],
         )
         .await;
-    let job = migrate(&admin, &to_c1, &[("hostid", &t.h1)]).await;
+    let job = migrate(admin, &to_c1, &[("hostid", &t.h1)]).await;
     assert_eq!(job["jobresult"]["errorcode"], 533, "{job}");
-    assert_eq!(vm_state(&admin, &vm).await, before.0);
-    assert_eq!(host_memory(&admin).await, before.1);
+    assert_eq!(vm_state(admin, &vm).await, before.0);
+    assert_eq!(host_memory(admin).await, before.1);
     assert_eq!(pool_bytes(&engine).await, before.2);
-    cloud.stop().await;
+    f.cloud.stop().await;
 }
 
 /// The saga's parameters for moving every volume of `vm` to `pool` (and the VM to
@@ -540,18 +524,14 @@ async fn where_is(
 }
 
 #[tokio::test]
-async fn a_failure_at_every_step_unwinds_to_where_the_vm_was() {
-    let Fixture {
-        cloud,
-        admin,
-        t,
-        vm: [vm, _, _],
-        ..
-    } = fixture().await;
-    let engine = engine_of(&cloud);
+async fn a_failure_or_crash_at_every_step_unwinds_to_where_the_vm_was() {
+    let f = fixture().await;
+    let (admin, t) = (&f.admin, &f.t);
+    let [vm, _, _] = f.vm.clone();
+    let engine = engine_of(&f.cloud);
     let exec = executor(&engine);
     // Running, to C1 with its host; then stopped, its volumes to another pool of C1.
-    let ps1b = new_pool(&admin, &t.z.zone, &t.pod, &t.c1, "PS-C1b").await;
+    let ps1b = new_pool(admin, &t.z.zone, &t.pod, &t.c1, "PS-C1b").await;
     for (host, pool) in [(Some(t.h1.as_str()), &t.ps1), (None, &ps1b)] {
         if host.is_none() {
             vm_of(&admin.wait_job("stopVirtualMachine", &[("id", &vm)]).await);
@@ -559,11 +539,11 @@ async fn a_failure_at_every_step_unwinds_to_where_the_vm_was() {
         let params = params_for(&engine, &vm, host, pool).await;
         let before = where_is(&engine, params.vm_id).await;
         let bytes = pool_bytes(&engine).await;
-        let memory = host_memory(&admin).await;
+        let memory = host_memory(admin).await;
         let unchanged = async |e: &Engine| {
             assert_eq!(where_is(e, params.vm_id).await, before, "not unwound");
             assert_eq!(pool_bytes(e).await, bytes, "pool bytes leaked");
-            assert_eq!(host_memory(&admin).await, memory, "host capacity leaked");
+            assert_eq!(host_memory(admin).await, memory, "host capacity leaked");
         };
         testing::action_failure_can_unwind::<MigrateVmWithVolume>(
             &exec, &engine, &params, unchanged,
@@ -573,6 +553,21 @@ async fn a_failure_at_every_step_unwinds_to_where_the_vm_was() {
             &exec, &engine, &params, unchanged,
         )
         .await;
+        // A crash anywhere is finished or unwound by recovery; a finished move is
+        // undone by moving back before the next crash.
+        let source_host = vm_state(admin, &vm).await.1;
+        let source_pool = params.moves[0].src_pool_uuid.clone();
+        let check = async |e: &Engine, outcome: &SagaOutcome| {
+            if let SagaResult::Done(_) = &outcome.result {
+                let from = host.map(|_| source_host.as_str());
+                let back = params_for(e, &vm, from, &source_pool).await;
+                let out = exec.run::<MigrateVmWithVolume>(e, back, None).await;
+                let moved_back = out.expect("move back").result;
+                assert!(matches!(moved_back, SagaResult::Done(_)), "{moved_back:?}");
+            }
+            unchanged(e).await;
+        };
+        testing::crash_at_each_step::<MigrateVmWithVolume>(&exec, &engine, &params, check).await;
         // The simulated hosts were unwound too: the real move still succeeds, with
         // every action run twice.
         testing::actions_succeed_idempotently::<MigrateVmWithVolume>(
@@ -596,5 +591,5 @@ async fn a_failure_at_every_step_unwinds_to_where_the_vm_was() {
             "{volumes:?}"
         );
     }
-    cloud.stop().await;
+    f.cloud.stop().await;
 }

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use strato_agent_proto::{Command, VolumeMigration};
 use strato_api::response::Reply;
-use strato_common::{ApiError, ErrorCode};
+use strato_common::ApiError;
 use strato_saga::definition::BoxFuture;
 use strato_saga::{Outputs, Saga, SagaCtx, Step, step};
 use strato_schema::Conn;
@@ -105,53 +105,33 @@ impl EngineSaga for MigrateVmWithVolume {
     }
 }
 
-/// The VM and the moving volumes become Migrating (nothing else may start, stop or
-/// touch them meanwhile).
+/// The VM becomes Migrating (nothing else may start, stop or touch it meanwhile).
 async fn mark_migrating(ctx: &SagaCtx<MigrateVmWithVolume>) -> Result<i64, ApiError> {
     let p = ctx.params();
-    let mut tx = ctx.context().store.begin().await?;
-    let mut c = tx.c();
+    let mut db = ctx.context().store.acquire().await?;
+    let mut c = db.c();
     if !c
         .set_vm_state(p.vm_id, &[p.vm_state(), "Migrating"], "Migrating")
         .await?
     {
         return Err(bad_state(&vm_record(&mut c, p.vm_id).await?, "migrate"));
     }
-    for m in &p.moves {
-        if !c
-            .set_volume_state(m.volume_id, &["Ready", "Migrating"], "Migrating")
-            .await?
-        {
-            return Err(ApiError::param(format!(
-                "Volume {} is no longer Ready (parameter migrateto)",
-                m.volume_uuid
-            )));
-        }
-    }
-    tx.commit().await?;
     Ok(p.vm_id)
 }
 
 async fn unmark_migrating(ctx: &SagaCtx<MigrateVmWithVolume>) -> Result<(), ApiError> {
     let p = ctx.params();
-    let mut tx = ctx.context().store.begin().await?;
-    let mut c = tx.c();
-    c.set_vm_state(p.vm_id, &["Migrating"], p.vm_state())
+    let mut db = ctx.context().store.acquire().await?;
+    db.c()
+        .set_vm_state(p.vm_id, &["Migrating"], p.vm_state())
         .await?;
-    for m in &p.moves {
-        c.set_volume_state(m.volume_id, &["Migrating"], "Ready")
-            .await?;
-    }
-    tx.commit().await?;
     Ok(())
 }
 
-/// CloudStack's InsufficientStorageCapacityException.
-const NO_STORAGE: i32 = 4340;
-
 /// Chooses the target host of a running VM (the planner, with the root volume where
-/// it will be) and takes its capacity and the destination pools' bytes, in one
-/// transaction. Output: the target, `None` for a stopped VM.
+/// it will be) and takes its capacity, and the moving volumes (now Migrating) their
+/// destination pools' bytes, in one transaction. Output: the target, `None` for a
+/// stopped VM.
 async fn reserve_target(ctx: &SagaCtx<MigrateVmWithVolume>) -> Result<Option<Target>, ApiError> {
     let engine = ctx.context();
     let p = ctx.params();
@@ -162,21 +142,13 @@ async fn reserve_target(ctx: &SagaCtx<MigrateVmWithVolume>) -> Result<Option<Tar
     } else {
         None
     };
-    let factor = engine
-        .settings
-        .f64("storage.overprovisioning.factor")
-        .max(0.1);
     for m in &p.moves {
-        if !c.reserve_pool_capacity(m.dest_pool, m.size, factor).await? {
-            return Err(ApiError::new(
-                ErrorCode::InsufficientCapacity,
-                Some(NO_STORAGE),
-                format!(
-                    "Storage pool {} has no room for volume {} (parameter migrateto)",
-                    m.dest_pool_uuid, m.volume_uuid
-                ),
-            ));
-        }
+        volume_migrate::take_destination(&mut c, engine, m.volume_id, m.dest_pool, m.size)
+            .await
+            .map_err(|mut e| {
+                e.text = format!("{}: volume {} (parameter migrateto)", e.text, m.volume_uuid);
+                e
+            })?;
     }
     tx.commit().await?;
     Ok(target)
@@ -194,14 +166,17 @@ async fn choose_host(
     let (Some(source_id), Some(source_guid)) = (v.host_id, v.host_guid.clone()) else {
         return Err(bad_state(&v, "migrate"));
     };
-    if let Some(h) = p.host_id {
+    // A replayed step keeps the host it took (the planner could pick another one).
+    let held = c.host_reservations_of(v.id).await?;
+    let host_id = held.into_iter().find(|h| *h != source_id).or(p.host_id);
+    if let Some(h) = host_id {
         let host = c
             .host_by_id(h)
             .await?
             .ok_or_else(|| ApiError::internal("the target host is gone"))?;
         check_reach(c, p, (host.id, host.cluster_id), &host.name).await?;
     }
-    let mut req = planner::vm_request(c, &v, p.host_id, v.host_id).await?;
+    let mut req = planner::vm_request(c, &v, host_id, v.host_id).await?;
     req.root.pool_id = target_pool(p, req.root.pool_id, req.root.id);
     if let Some(root_pool) = req.root.pool_id {
         req.local_storage = storage_pool(c, root_pool).await?.scope == "HOST";
@@ -269,7 +244,7 @@ async fn release_target(ctx: &SagaCtx<MigrateVmWithVolume>) -> Result<(), ApiErr
         c.release_host_capacity(p.vm_id, Some(t.host_id)).await?;
     }
     for m in &p.moves {
-        c.release_pool_capacity(m.dest_pool, m.size).await?;
+        volume_migrate::give_back_destination(&mut c, m.volume_id, m.dest_pool, m.size).await?;
     }
     tx.commit().await?;
     Ok(())
