@@ -309,6 +309,18 @@ impl Conn<'_> {
         self.fetch_all(&sql).await
     }
 
+    /// Bytes of an account's finished volume copies in image stores (uploaded or
+    /// extracted volumes).
+    pub async fn account_volume_copy_bytes(&mut self, account_id: i64) -> Result<i64> {
+        let mut sql = Sql::new(
+            "SELECT CAST(COALESCE(SUM(r.physical_size), 0) AS BIGINT) FROM volume_store_ref r \
+             JOIN volume v ON v.id = r.volume_id WHERE v.removed IS NULL \
+             AND r.download_state = 'DOWNLOADED'",
+        );
+        sql.and("v.account_id = ?", Bind::I64(account_id));
+        self.fetch_count(&sql).await
+    }
+
     /// Uploaded volumes' copies an image store holds.
     pub async fn count_store_volume_refs(&mut self, store_id: i64) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM volume_store_ref r WHERE 1 = 1");

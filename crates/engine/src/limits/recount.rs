@@ -24,8 +24,11 @@ const COUNTERS: &[(ResourceType, Counter)] = &[
     (ResourceType::Template, |c, a| {
         Box::pin(c.account_template_count(a))
     }),
+    // Template and volume copies in image stores.
     (ResourceType::SecondaryStorage, |c, a| {
-        Box::pin(c.account_template_bytes(a))
+        Box::pin(async move {
+            Ok(c.account_template_bytes(a).await? + c.account_volume_copy_bytes(a).await?)
+        })
     }),
 ];
 

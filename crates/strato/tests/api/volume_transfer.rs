@@ -151,6 +151,17 @@ async fn a_url_upload_in_a_simulator_zone_becomes_uploaded_then_ready_on_attach(
     assert_eq!(volumes, before.0 + 1);
     assert_eq!(primary, before.1);
     assert!((secondary - before.2 - 2.0).abs() < 0.01, "{secondary}");
+    // A recount finds the same bytes.
+    admin
+        .ok(
+            "updateResourceCount",
+            &[
+                ("domainid", v["domainid"].as_str().expect("domain")),
+                ("account", "tenant"),
+            ],
+        )
+        .await;
+    assert_eq!(usage(&user).await.2, secondary, "recounted");
     // Nothing to extract from a simulated store.
     let job = user
         .wait_job(
