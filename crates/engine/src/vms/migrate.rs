@@ -159,9 +159,15 @@ pub(super) async fn migrate_on(
     to_guid: &str,
     volume_map: Vec<VolumeMigration>,
 ) -> Result<(), ApiError> {
-    let name = {
+    // The destination's private address: where a KVM source sends the VM's memory.
+    let (name, dest_ip) = {
         let mut db = engine.store.acquire().await?;
-        vm(&mut db.c(), vm_id).await?.instance_name
+        let mut c = db.c();
+        let name = vm(&mut c, vm_id).await?.instance_name;
+        (
+            name,
+            c.host_by_guid(to_guid).await?.and_then(|h| h.private_ip),
+        )
     };
     host_ops::call(
         engine,
@@ -169,7 +175,7 @@ pub(super) async fn migrate_on(
         Command::MigrateVm {
             name,
             dest_host_guid: to_guid.to_string(),
-            dest_ip: None,
+            dest_ip,
             volume_map,
         },
     )
