@@ -264,11 +264,14 @@ pub async fn allocate_nic(
             (None, Some(pool)) => {
                 let used = used_addresses(c, network.id).await?;
                 let a = pool.pick(&used).ok_or_else(|| {
+                    let why = match pool.ranges.is_empty() {
+                        true => "it has no IP range yet".to_string(),
+                        false => format!("range {} is full", pool.describe()),
+                    };
                     insufficient_address_capacity(format!(
                         "Insufficient address capacity: unable to acquire a guest IP address \
-                         in network {} (range {} is full)",
-                        network.uuid,
-                        pool.describe()
+                         in network {} ({why})",
+                        network.uuid
                     ))
                 })?;
                 Some(Ipv4Addr::from(a).to_string())

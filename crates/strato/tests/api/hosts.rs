@@ -11,12 +11,18 @@ use crate::inventory::marvin_zone;
 
 pub async fn sim_cluster(admin: &Client) -> (String, String, String) {
     let (zone, pod) = marvin_zone(admin).await;
-    let cluster = admin
+    let cluster = add_sim_cluster(admin, &zone, &pod).await;
+    (zone, pod, cluster)
+}
+
+/// Simulator cluster C0 in the pod. Returns its id.
+pub async fn add_sim_cluster(admin: &Client, zone: &str, pod: &str) -> String {
+    admin
         .ok(
             "addCluster",
             &[
-                ("zoneid", &zone),
-                ("podid", &pod),
+                ("zoneid", zone),
+                ("podid", pod),
                 ("clustername", "C0"),
                 ("hypervisor", "Simulator"),
                 ("clustertype", "CloudManaged"),
@@ -25,8 +31,7 @@ pub async fn sim_cluster(admin: &Client) -> (String, String, String) {
         .await["cluster"][0]["id"]
         .as_str()
         .expect("cluster id")
-        .to_string();
-    (zone, pod, cluster)
+        .to_string()
 }
 
 /// Polls listHosts until `count` hosts match `state` (or the deadline passes).

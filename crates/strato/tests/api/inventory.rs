@@ -23,11 +23,17 @@ pub async fn marvin_zone(admin: &Client) -> (String, String) {
         .await["zone"]
         .clone();
     let zone_id = zone["id"].as_str().expect("zone id").to_string();
+    let pod_id = marvin_pod(admin, &zone_id).await;
+    (zone_id, pod_id)
+}
+
+/// Marvin's pod POD0 with reserved range 172.16.15.2-200. Returns its id.
+pub async fn marvin_pod(admin: &Client, zone: &str) -> String {
     let pod = admin
         .ok(
             "createPod",
             &[
-                ("zoneid", &zone_id),
+                ("zoneid", zone),
                 ("name", "POD0"),
                 ("gateway", "172.16.15.1"),
                 ("netmask", "255.255.255.0"),
@@ -37,8 +43,7 @@ pub async fn marvin_zone(admin: &Client) -> (String, String) {
         )
         .await["pod"]
         .clone();
-    let pod_id = pod["id"].as_str().expect("pod id").to_string();
-    (zone_id, pod_id)
+    pod["id"].as_str().expect("pod id").to_string()
 }
 
 fn sample(file: &str, test: &str) -> Value {

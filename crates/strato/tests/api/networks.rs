@@ -193,19 +193,7 @@ pub async fn guest_networking(admin: &Client, zone: &str) -> (String, String) {
 pub async fn marvin_network_zone(admin: &Client) -> (String, String, String, String) {
     let zone = create_zone(admin, "Sandbox-simulator").await;
     let (pn, range) = guest_networking(admin, &zone).await;
-    let pod = id(&admin
-        .ok(
-            "createPod",
-            &[
-                ("zoneid", &zone),
-                ("name", "POD0"),
-                ("gateway", "172.16.15.1"),
-                ("netmask", "255.255.255.0"),
-                ("startip", "172.16.15.2"),
-                ("endip", "172.16.15.200"),
-            ],
-        )
-        .await["pod"]);
+    let pod = crate::inventory::marvin_pod(admin, &zone).await;
     (zone, pn, pod, range)
 }
 

@@ -2,13 +2,14 @@
 //! guest addresses from a pod's range) and tenants deploying into it without naming a
 //! network.
 
-use std::time::Duration;
-
 use serde_json::Value;
+use strato_schema::sql::{Bind, Sql};
 
 use crate::common::{Client, TestCloud, new_account};
-use crate::hosts::wait_hosts;
+use crate::hosts::add_sim_cluster;
+use crate::inventory::marvin_pod;
 use crate::networks::{enable_provider, job_ok};
+use crate::vms::{SimZone, ready_sim_zone};
 
 fn id(v: &Value) -> String {
     v["id"]
@@ -18,16 +19,14 @@ fn id(v: &Value) -> String {
 }
 
 struct BasicZone {
-    zone: String,
+    sim: SimZone,
     network: String,
-    template: String,
-    offering: String,
 }
 
 /// Marvin's basic zone: physical network with Guest and Management traffic, the virtual
 /// router and security group providers, the shared network of
-/// DefaultSharedNetworkOfferingWithSGService, a pod with guest range 10.147.29.10-12
-/// (three addresses), a Simulator cluster with one host, storage, enabled.
+/// DefaultSharedNetworkOfferingWithSGService, Marvin's pod with guest range
+/// 10.147.29.10-12 (three addresses), a Simulator cluster with one host, storage, enabled.
 async fn basic_zone(admin: &Client) -> BasicZone {
     let zone = id(&admin
         .ok(
@@ -85,19 +84,7 @@ async fn basic_zone(admin: &Client) -> BasicZone {
         )
         .await;
     let offering = id(&offering["networkoffering"][0]);
-    let pod = id(&admin
-        .ok(
-            "createPod",
-            &[
-                ("zoneid", &zone),
-                ("name", "POD0"),
-                ("gateway", "172.16.15.1"),
-                ("netmask", "255.255.255.0"),
-                ("startip", "172.16.15.2"),
-                ("endip", "172.16.15.200"),
-            ],
-        )
-        .await["pod"]);
+    let pod = marvin_pod(admin, &zone).await;
     let network = id(&admin
         .ok(
             "createNetwork",
@@ -124,99 +111,13 @@ async fn basic_zone(admin: &Client) -> BasicZone {
             ],
         )
         .await;
-    let cluster = admin
-        .ok(
-            "addCluster",
-            &[
-                ("zoneid", &zone),
-                ("podid", &pod),
-                ("clustername", "C0"),
-                ("hypervisor", "Simulator"),
-                ("clustertype", "CloudManaged"),
-            ],
-        )
-        .await["cluster"][0]["id"]
-        .as_str()
-        .expect("cluster id")
-        .to_string();
-    admin
-        .ok(
-            "addHost",
-            &[
-                ("zoneid", &zone),
-                ("podid", &pod),
-                ("clusterid", &cluster),
-                ("hypervisor", "Simulator"),
-                ("url", "http://sim/c0/h0"),
-                ("username", "root"),
-                ("password", "password"),
-            ],
-        )
-        .await;
-    wait_hosts(
-        admin,
-        &[("clusterid", &cluster)],
-        "Up",
-        1,
-        Duration::from_secs(20),
-    )
-    .await;
-    admin
-        .ok(
-            "createStoragePool",
-            &[
-                ("zoneid", &zone),
-                ("podid", &pod),
-                ("clusterid", &cluster),
-                ("name", "PS0"),
-                ("url", "nfs://10.147.28.6/export/home/sandbox/primary0"),
-            ],
-        )
-        .await;
-    admin
-        .ok(
-            "addImageStore",
-            &[
-                ("zoneid", &zone),
-                ("name", "SS0"),
-                ("provider", "NFS"),
-                ("url", "nfs://10.147.28.6/export/home/sandbox/secondary"),
-            ],
-        )
-        .await;
-    admin
-        .ok(
-            "updateZone",
-            &[("id", &zone), ("allocationstate", "Enabled")],
-        )
-        .await;
-    let template = crate::vms::ready_featured_template(admin, &zone).await;
-    let offering = admin
-        .ok("listServiceOfferings", &[("name", "Small Instance")])
-        .await["serviceoffering"][0]["id"]
-        .as_str()
-        .expect("Small Instance")
-        .to_string();
-    BasicZone {
-        zone,
-        network,
-        template,
-        offering,
-    }
+    let cluster = add_sim_cluster(admin, &zone, &pod).await;
+    let sim = ready_sim_zone(admin, zone, &pod, &cluster, &[""]).await;
+    BasicZone { sim, network }
 }
 
 async fn deploy(client: &Client, z: &BasicZone, name: &str) -> Value {
-    client
-        .wait_job(
-            "deployVirtualMachine",
-            &[
-                ("zoneid", &z.zone),
-                ("templateid", &z.template),
-                ("serviceofferingid", &z.offering),
-                ("name", name),
-            ],
-        )
-        .await
+    crate::vms::deploy(client, &z.sim, &[("name", name)]).await
 }
 
 #[tokio::test]
@@ -276,5 +177,235 @@ async fn tenants_deploy_into_the_shared_network_of_a_basic_zone() {
     assert_eq!(r["jobstatus"], 1, "{r}");
     let r = deploy(&bob, &z, "b2").await;
     assert_eq!(r["jobstatus"], 1, "{r}");
+    cloud.stop().await;
+}
+
+/// Public address rows of a zone.
+async fn public_ip_rows(cloud: &TestCloud, zone: &str) -> i64 {
+    let engine = &cloud.server.as_ref().expect("running").engine;
+    let mut sql = Sql::new("SELECT COUNT(*) FROM public_ip WHERE 1 = 1");
+    sql.and(
+        "zone_id IN (SELECT id FROM zone WHERE uuid = ?)",
+        Bind::Str(zone.into()),
+    );
+    let mut db = engine.store.acquire().await.expect("db");
+    db.c().fetch_count(&sql).await.expect("count")
+}
+
+/// The direct ranges of a network, as listVlanIpRanges shows them.
+async fn direct_ranges(admin: &Client, network: &str) -> Vec<Value> {
+    let r = admin
+        .ok("listVlanIpRanges", &[("networkid", network)])
+        .await;
+    r["vlaniprange"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn direct_ranges_are_checked_listed_and_deleted_only_when_unused() {
+    let cloud = TestCloud::start().await;
+    let admin = cloud.admin().await;
+    let z = basic_zone(&admin).await;
+    let (advanced, ..) = crate::networks::marvin_network_zone(&admin).await;
+
+    // The first range gave the network its subnet; the range shows its network and pod.
+    let net = &admin.ok("listNetworks", &[("id", &z.network)]).await["network"][0];
+    assert_eq!(net["gateway"], "10.147.29.1", "{net}");
+    assert_eq!(net["netmask"], "255.255.255.0", "{net}");
+    assert_eq!(net["cidr"], "10.147.29.0/24", "{net}");
+    let ranges = direct_ranges(&admin, &z.network).await;
+    assert_eq!(ranges.len(), 1, "{ranges:?}");
+    let first = &ranges[0];
+    assert_eq!(first["networkid"], z.network.as_str(), "{first}");
+    assert_eq!(first["forvirtualnetwork"], false, "{first}");
+    assert_eq!(first["vlan"], "vlan://untagged", "{first}");
+    assert_eq!(first["podname"], "POD0", "{first}");
+    assert_eq!(
+        (&first["startip"], &first["endip"]),
+        (&"10.147.29.10".into(), &"10.147.29.12".into())
+    );
+    // Direct ranges have no public addresses.
+    assert_eq!(public_ip_rows(&cloud, &z.sim.zone).await, 0);
+
+    // Bad input (an unknown id too: 431 with cserrorcode 4350, as CloudStack answers it);
+    // nothing written.
+    let direct = |extra: &'static [(&'static str, &'static str)]| {
+        let mut p: Vec<(&str, &str)> = vec![
+            ("zoneid", z.sim.zone.as_str()),
+            ("networkid", z.network.as_str()),
+            ("gateway", "10.147.29.1"),
+            ("netmask", "255.255.255.0"),
+            ("startip", "10.147.29.20"),
+            ("endip", "10.147.29.30"),
+            ("forvirtualnetwork", "false"),
+        ];
+        for (k, v) in extra {
+            p.retain(|(key, _)| key != k);
+            p.push((k, v));
+        }
+        p
+    };
+    let unknown = "5a1c1a2e-0000-4000-8000-000000000000";
+    let e = admin
+        .err(
+            "createVlanIpRange",
+            &[
+                ("zoneid", &z.sim.zone),
+                ("networkid", unknown),
+                ("gateway", "10.147.29.1"),
+                ("netmask", "255.255.255.0"),
+                ("startip", "10.147.29.20"),
+                ("forvirtualnetwork", "false"),
+            ],
+            431,
+        )
+        .await;
+    assert!(e.contains("networkid"), "{e}");
+    let isolated_offering = id(&admin
+        .ok(
+            "listNetworkOfferings",
+            &[("name", "DefaultIsolatedNetworkOfferingWithSourceNatService")],
+        )
+        .await["networkoffering"][0]);
+    let isolated = id(&admin
+        .ok(
+            "createNetwork",
+            &[
+                ("zoneid", &advanced),
+                ("name", "iso"),
+                ("displaytext", "iso"),
+                ("networkofferingid", &isolated_offering),
+            ],
+        )
+        .await["network"]);
+    let e = admin
+        .err(
+            "createVlanIpRange",
+            &[
+                ("zoneid", &advanced),
+                ("networkid", &isolated),
+                ("gateway", "10.1.1.1"),
+                ("netmask", "255.255.255.0"),
+                ("startip", "10.1.1.100"),
+                ("forvirtualnetwork", "false"),
+            ],
+            431,
+        )
+        .await;
+    assert!(e.contains("Isolated"), "{e}");
+    let e = admin
+        .err(
+            "createVlanIpRange",
+            &[
+                ("zoneid", &advanced),
+                ("gateway", "10.147.40.1"),
+                ("netmask", "255.255.255.0"),
+                ("startip", "10.147.40.10"),
+                ("forvirtualnetwork", "false"),
+            ],
+            431,
+        )
+        .await;
+    assert!(e.contains("Nework id is required"), "{e}");
+    let cases: [(&[(&str, &str)], &str); 6] = [
+        (
+            &[
+                ("gateway", "10.147.30.1"),
+                ("startip", "10.147.30.10"),
+                ("endip", "10.147.30.20"),
+            ],
+            "gateway and netmask",
+        ),
+        (&[("netmask", "255.255.0.0")], "gateway and netmask"),
+        (&[("startip", "10.147.29.11")], "overlap"),
+        (&[("endip", "10.147.30.5")], "valid IP range"),
+        (&[("startip", "10.147.29.1")], "gateway"),
+        (&[("vlan", "77")], "vlan"),
+    ];
+    for (extra, needle) in cases {
+        let e = admin.err("createVlanIpRange", &direct(extra), 431).await;
+        assert!(e.contains(needle), "{extra:?}: {e}");
+    }
+    assert_eq!(direct_ranges(&admin, &z.network).await.len(), 1);
+    let all = admin
+        .ok("listVlanIpRanges", &[("zoneid", &z.sim.zone)])
+        .await;
+    assert_eq!(all["count"], 1, "{all}");
+    let net = &admin.ok("listNetworks", &[("id", &z.network)]).await["network"][0];
+    assert_eq!(net["gateway"], "10.147.29.1", "{net}");
+    admin
+        .err("listVlanIpRanges", &[("networkid", unknown)], 431)
+        .await;
+
+    // A second range without networkid goes to the zone's Shared network.
+    let second = admin
+        .ok(
+            "createVlanIpRange",
+            &[
+                ("zoneid", &z.sim.zone),
+                ("gateway", "10.147.29.1"),
+                ("netmask", "255.255.255.0"),
+                ("startip", "10.147.29.20"),
+                ("endip", "10.147.29.20"),
+                ("forvirtualnetwork", "false"),
+            ],
+        )
+        .await["vlan"]
+        .clone();
+    assert_eq!(second["networkid"], z.network.as_str(), "{second}");
+    assert_eq!(direct_ranges(&admin, &z.network).await.len(), 2);
+
+    // Four addresses in two ranges: four VMs, then 533.
+    let (alice, _) = new_account(&admin, "alice", None, "0").await;
+    let mut by_address = Vec::new();
+    for name in ["v1", "v2", "v3", "v4"] {
+        let r = deploy(&alice, &z, name).await;
+        assert_eq!(r["jobstatus"], 1, "{name}: {r}");
+        let vm = &r["jobresult"]["virtualmachine"];
+        let ip = vm["nic"][0]["ipaddress"]
+            .as_str()
+            .expect("address")
+            .to_string();
+        by_address.push((ip, id(vm)));
+    }
+    let mut ips: Vec<&str> = by_address.iter().map(|(ip, _)| ip.as_str()).collect();
+    ips.sort_unstable();
+    assert_eq!(
+        ips,
+        [
+            "10.147.29.10",
+            "10.147.29.11",
+            "10.147.29.12",
+            "10.147.29.20"
+        ]
+    );
+    let r = deploy(&alice, &z, "v5").await;
+    assert_eq!(r["jobresult"]["errorcode"], 533, "{r}");
+
+    // A range in use stays; once its VM is expunged it goes, and its address with it.
+    let second_id = id(&second);
+    let e = admin
+        .err("deleteVlanIpRange", &[("id", &second_id)], 431)
+        .await;
+    assert!(e.contains("in use"), "{e}");
+    assert_eq!(direct_ranges(&admin, &z.network).await.len(), 2);
+    let holder = by_address
+        .iter()
+        .find(|(ip, _)| ip == "10.147.29.20")
+        .map(|(_, vm)| vm.clone())
+        .expect("the VM on .20");
+    let r = admin
+        .wait_job(
+            "destroyVirtualMachine",
+            &[("id", &holder), ("expunge", "true")],
+        )
+        .await;
+    assert_eq!(r["jobstatus"], 1, "{r}");
+    admin.ok("deleteVlanIpRange", &[("id", &second_id)]).await;
+    assert_eq!(direct_ranges(&admin, &z.network).await.len(), 1);
+    let r = deploy(&alice, &z, "v5").await;
+    assert_eq!(
+        r["jobresult"]["errorcode"], 533,
+        "range gone, pool full again: {r}"
+    );
     cloud.stop().await;
 }

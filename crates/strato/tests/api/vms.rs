@@ -20,14 +20,26 @@ pub struct SimZone {
 pub async fn sim_zone(admin: &Client, hosts: &[&str]) -> SimZone {
     let (zone, pod, cluster) = sim_cluster(admin).await;
     crate::networks::guest_networking(admin, &zone).await;
+    ready_sim_zone(admin, zone, &pod, &cluster, hosts).await
+}
+
+/// Finishes a zone with networking and a Simulator cluster: hosts (one per capacity
+/// override), a cluster pool, an image store with the built-in template ready, enabled.
+pub async fn ready_sim_zone(
+    admin: &Client,
+    zone: String,
+    pod: &str,
+    cluster: &str,
+    hosts: &[&str],
+) -> SimZone {
     for (i, caps) in hosts.iter().enumerate() {
         admin
             .ok(
                 "addHost",
                 &[
                     ("zoneid", &zone),
-                    ("podid", &pod),
-                    ("clusterid", &cluster),
+                    ("podid", pod),
+                    ("clusterid", cluster),
                     ("hypervisor", "Simulator"),
                     ("url", &format!("http://sim/c0/h{i}/{caps}")),
                     ("username", "root"),
@@ -38,7 +50,7 @@ pub async fn sim_zone(admin: &Client, hosts: &[&str]) -> SimZone {
     }
     wait_hosts(
         admin,
-        &[("clusterid", &cluster)],
+        &[("clusterid", cluster)],
         "Up",
         hosts.len(),
         Duration::from_secs(20),
@@ -49,8 +61,8 @@ pub async fn sim_zone(admin: &Client, hosts: &[&str]) -> SimZone {
             "createStoragePool",
             &[
                 ("zoneid", &zone),
-                ("podid", &pod),
-                ("clusterid", &cluster),
+                ("podid", pod),
+                ("clusterid", cluster),
                 ("name", "PS0"),
                 ("url", "nfs://10.147.28.6/export/home/sandbox/primary0"),
             ],
@@ -88,7 +100,7 @@ pub async fn sim_zone(admin: &Client, hosts: &[&str]) -> SimZone {
 }
 
 /// The built-in Simulator template, once it is ready in the zone.
-pub async fn ready_featured_template(admin: &Client, zone: &str) -> String {
+async fn ready_featured_template(admin: &Client, zone: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let r = admin
