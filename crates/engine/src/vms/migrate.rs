@@ -93,7 +93,10 @@ async fn reserve_target(ctx: &SagaCtx<MigrateVm>) -> Result<Target, ApiError> {
     let (Some(source_id), Some(source_guid)) = (v.host_id, v.host_guid.clone()) else {
         return Err(bad_state(&v, "migrate"));
     };
-    let req = planner::vm_request(&mut c, &v, ctx.params().host_id, v.host_id).await?;
+    let host_id = held_target(&mut c, v.id, source_id)
+        .await?
+        .or(ctx.params().host_id);
+    let req = planner::vm_request(&mut c, &v, host_id, v.host_id).await?;
     let placed = planner::reserve(&mut c, engine, v.id, &req).await?;
     tx.commit().await?;
     Ok(Target {
@@ -102,6 +105,17 @@ async fn reserve_target(ctx: &SagaCtx<MigrateVm>) -> Result<Target, ApiError> {
         host_id: placed.host.id,
         host_guid: placed.host.guid,
     })
+}
+
+/// The target a replayed reservation took already (a host other than the VM's): the
+/// planner could pick another one and hold capacity on a third host.
+pub(super) async fn held_target(
+    c: &mut Conn<'_>,
+    vm_id: i64,
+    source_id: i64,
+) -> Result<Option<i64>, ApiError> {
+    let held = c.host_reservations_of(vm_id).await?;
+    Ok(held.into_iter().find(|h| *h != source_id))
 }
 
 async fn release_target(ctx: &SagaCtx<MigrateVm>) -> Result<(), ApiError> {

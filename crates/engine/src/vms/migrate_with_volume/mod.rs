@@ -166,9 +166,9 @@ async fn choose_host(
     let (Some(source_id), Some(source_guid)) = (v.host_id, v.host_guid.clone()) else {
         return Err(bad_state(&v, "migrate"));
     };
-    // A replayed step keeps the host it took (the planner could pick another one).
-    let held = c.host_reservations_of(v.id).await?;
-    let host_id = held.into_iter().find(|h| *h != source_id).or(p.host_id);
+    let host_id = migrate::held_target(c, v.id, source_id)
+        .await?
+        .or(p.host_id);
     if let Some(h) = host_id {
         let host = c
             .host_by_id(h)
