@@ -5,7 +5,7 @@
 //! deleted.
 
 use serde::{Deserialize, Serialize};
-use strato_agent_proto::{AnswerData, Command};
+use strato_agent_proto::{AnswerData, Command, VolumeRef};
 use strato_api::params::Args;
 use strato_api::response::{Obj, Reply};
 use strato_common::ApiError;
@@ -183,34 +183,34 @@ impl EngineSaga for ExtractVolume {
     }
 }
 
-async fn snapshot_on_primary(ctx: &SagaCtx<ExtractVolume>) -> Result<(), ApiError> {
+/// Sends the host that reaches the volume `command` (made for the volume on its pool and
+/// the saga's snapshot); returns the volume and the answer.
+async fn on_host(
+    ctx: &SagaCtx<ExtractVolume>,
+    command: impl FnOnce(VolumeRef, String) -> Command,
+) -> Result<(VolumeView, AnswerData), ApiError> {
     let engine = ctx.context();
     let p = ctx.params();
     let (v, pool, host) = volume_and_host(engine, p.volume_id).await?;
-    host_ops::call(
-        engine,
-        &host,
-        Command::CreateSnapshot {
-            volume: storage::volume_ref(&pool, &v.uuid),
-            snapshot_uuid: p.snapshot_uuid.clone(),
-        },
-    )
+    let volume = storage::volume_ref(&pool, &v.uuid);
+    let answer = host_ops::call(engine, &host, command(volume, p.snapshot_uuid.clone())).await?;
+    Ok((v, answer))
+}
+
+async fn snapshot_on_primary(ctx: &SagaCtx<ExtractVolume>) -> Result<(), ApiError> {
+    on_host(ctx, |volume, snapshot_uuid| Command::CreateSnapshot {
+        volume,
+        snapshot_uuid,
+    })
     .await?;
     Ok(())
 }
 
 async fn delete_snapshot(ctx: &SagaCtx<ExtractVolume>) -> Result<(), ApiError> {
-    let engine = ctx.context();
-    let p = ctx.params();
-    let (v, pool, host) = volume_and_host(engine, p.volume_id).await?;
-    host_ops::call(
-        engine,
-        &host,
-        Command::DeleteSnapshot {
-            volume: storage::volume_ref(&pool, &v.uuid),
-            snapshot_uuid: p.snapshot_uuid.clone(),
-        },
-    )
+    on_host(ctx, |volume, snapshot_uuid| Command::DeleteSnapshot {
+        volume,
+        snapshot_uuid,
+    })
     .await?;
     Ok(())
 }
@@ -219,16 +219,11 @@ async fn delete_snapshot(ctx: &SagaCtx<ExtractVolume>) -> Result<(), ApiError> {
 async fn copy_to_store(ctx: &SagaCtx<ExtractVolume>) -> Result<i64, ApiError> {
     let engine = ctx.context();
     let p = ctx.params();
-    let (v, pool, host) = volume_and_host(engine, p.volume_id).await?;
-    let answer = host_ops::call(
-        engine,
-        &host,
-        Command::BackupSnapshot {
-            volume: storage::volume_ref(&pool, &v.uuid),
-            snapshot_uuid: p.snapshot_uuid.clone(),
-            secondary_url: p.store_url.clone(),
-        },
-    )
+    let (v, answer) = on_host(ctx, |volume, snapshot_uuid| Command::BackupSnapshot {
+        volume,
+        snapshot_uuid,
+        secondary_url: p.store_url.clone(),
+    })
     .await?;
     let AnswerData::SnapshotBackup { path, size_bytes } = answer else {
         return Err(ApiError::internal("BackupSnapshot answered no backup"));

@@ -103,6 +103,16 @@ fn catalog_fields(command: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// extractVolume of volume `id` in `zone`: the final job answer.
+async fn extract(client: &Client, id: &str, zone: &str) -> Value {
+    client
+        .wait_job(
+            "extractVolume",
+            &[("id", id), ("mode", "HTTP_DOWNLOAD"), ("zoneid", zone)],
+        )
+        .await
+}
+
 fn failed(job: &Value, code: i64) -> String {
     assert_eq!(job["jobstatus"], 2, "{job}");
     assert_eq!(job["jobresult"]["errorcode"], code, "{job}");
@@ -163,12 +173,7 @@ async fn a_url_upload_in_a_simulator_zone_becomes_uploaded_then_ready_on_attach(
         .await;
     assert_eq!(usage(&user).await.2, secondary, "recounted");
     // Nothing to extract from a simulated store.
-    let job = user
-        .wait_job(
-            "extractVolume",
-            &[("id", &id), ("mode", "HTTP_DOWNLOAD"), ("zoneid", &z.zone)],
-        )
-        .await;
+    let job = extract(&user, &id, &z.zone).await;
     assert!(failed(&job, 431).contains("simulated"), "{job}");
 
     // The image store holding it cannot be deleted.
@@ -197,23 +202,13 @@ async fn a_url_upload_in_a_simulator_zone_becomes_uploaded_then_ready_on_attach(
     assert!(admin_view["storageid"].is_string(), "{admin_view}");
 
     // On a running VM it cannot be extracted.
-    let job = user
-        .wait_job(
-            "extractVolume",
-            &[("id", &id), ("mode", "HTTP_DOWNLOAD"), ("zoneid", &z.zone)],
-        )
-        .await;
+    let job = extract(&user, &id, &z.zone).await;
     let text = failed(&job, 431);
     assert!(text.contains("Running"), "{text}");
     // Detached it is on primary storage, and this zone's store holds no bytes.
     let job = user.wait_job("detachVolume", &[("id", &id)]).await;
     assert_eq!(done(&job, "volume")["state"], "Ready");
-    let job = user
-        .wait_job(
-            "extractVolume",
-            &[("id", &id), ("mode", "HTTP_DOWNLOAD"), ("zoneid", &z.zone)],
-        )
-        .await;
+    let job = extract(&user, &id, &z.zone).await;
     assert!(failed(&job, 431).contains("simulated"), "{job}");
     cloud.stop().await;
 }
@@ -269,12 +264,7 @@ async fn extracting_a_volume_from_primary_storage_undoes_itself_when_the_copy_fa
         )
         .await;
     let before = usage(&user).await;
-    let job = user
-        .wait_job(
-            "extractVolume",
-            &[("id", &id), ("mode", "HTTP_DOWNLOAD"), ("zoneid", &z.zone)],
-        )
-        .await;
+    let job = extract(&user, &id, &z.zone).await;
     let text = failed(&job, 530);
     assert!(text.contains("moved in place"), "{text}");
     assert_eq!(usage(&user).await, before, "nothing stays counted");
@@ -371,12 +361,7 @@ async fn tenants_cannot_see_or_extract_each_others_uploads() {
 
     let seen = bob.ok("listVolumes", &[("id", &id)]).await;
     assert_eq!(seen["count"].as_i64().unwrap_or(0), 0, "{seen}");
-    let job = bob
-        .wait_job(
-            "extractVolume",
-            &[("id", &id), ("mode", "HTTP_DOWNLOAD"), ("zoneid", &z.zone)],
-        )
-        .await;
+    let job = extract(&bob, &id, &z.zone).await;
     failed(&job, 531);
     bob.err("deleteVolume", &[("id", &id)], 531).await;
     // Bob cannot upload into Alice's account either.
@@ -602,12 +587,7 @@ async fn real_uploads_download_into_the_store_and_extract_serves_the_bytes() {
     assert_eq!(files(store.path()).len(), 1, "{:?}", files(store.path()));
 
     // Extract: the URL serves the bytes that were uploaded.
-    let job = user
-        .wait_job(
-            "extractVolume",
-            &[("id", &id), ("mode", "HTTP_DOWNLOAD"), ("zoneid", &zone)],
-        )
-        .await;
+    let job = extract(&user, &id, &zone).await;
     let ex = done(&job, "volume");
     assert_eq!(ex["id"], id.as_str());
     assert_eq!(ex["state"], "DOWNLOAD_URL_CREATED", "{ex}");
