@@ -211,6 +211,21 @@ impl Conn<'_> {
         Ok((total, self.fetch_all(&sql).await?))
     }
 
+    /// The (start, end) addresses of a network's live direct ranges. On PostgreSQL the
+    /// rows stay share-locked until the transaction ends: removing a range (an UPDATE)
+    /// waits for a NIC being given one of its addresses, and an allocation that starts
+    /// after a removal does not see the range. (SQLite's write transactions exclude each
+    /// other.)
+    pub async fn direct_ranges(&mut self, network_id: i64) -> Result<Vec<(String, String)>> {
+        let mut sql = Sql::new("SELECT start_ip, end_ip FROM vlan WHERE removed IS NULL");
+        sql.and("network_id = ?", Bind::I64(network_id));
+        sql.push(" AND start_ip IS NOT NULL AND end_ip IS NOT NULL ORDER BY id");
+        if let Conn::Postgres(_) = self {
+            sql.push(" FOR SHARE");
+        }
+        self.fetch_all(&sql).await
+    }
+
     /// Addresses of a range that are held by someone (not `Free`, or ever allocated).
     pub async fn count_used_ips(&mut self, vlan_id: i64) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM public_ip WHERE 1 = 1");

@@ -10,8 +10,6 @@ use strato_common::ApiError;
 use strato_schema::Conn;
 use strato_schema::network::NetworkRow;
 use strato_schema::nic::{NewNic, NicRow};
-use strato_schema::sql::Page;
-use strato_schema::vlan::VlanFilter;
 
 use super::addressing::IpPlan;
 use super::{DESTROY, L2, MAX_ATTEMPTS, SHARED, insufficient_address_capacity};
@@ -27,7 +25,8 @@ struct Pool {
 
 impl Pool {
     /// The network's pool; None for L2 networks (no addresses). A Shared network's
-    /// direct ranges take one query.
+    /// direct ranges take one query, and stay locked against removal until the
+    /// transaction ends.
     async fn of(c: &mut Conn<'_>, n: &NetworkRow) -> Result<Option<Pool>, ApiError> {
         if n.guest_type == L2 {
             return Ok(None);
@@ -37,14 +36,8 @@ impl Pool {
             ranges.push(range(s, e)?);
         }
         if n.guest_type == SHARED {
-            let f = VlanFilter {
-                network_id: Some(n.id),
-                ..VlanFilter::default()
-            };
-            for v in c.list_vlans(&f, Page::ALL).await?.1 {
-                if let (Some(s), Some(e)) = (v.start_ip.as_deref(), v.end_ip.as_deref()) {
-                    ranges.push(range(s, e)?);
-                }
+            for (s, e) in c.direct_ranges(n.id).await? {
+                ranges.push(range(&s, &e)?);
             }
         }
         ranges.sort_unstable();

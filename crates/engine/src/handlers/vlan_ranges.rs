@@ -618,6 +618,16 @@ pub async fn delete_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
         .vlan_by_uuid(id)
         .await?
         .ok_or_else(|| ApiError::not_found("id", id, "IP range"))?;
+    // Removed first: on PostgreSQL this waits for NIC allocations holding the range
+    // (see `direct_ranges`), whose addresses the check below then sees. An error rolls
+    // the removal back.
+    if !tx
+        .c()
+        .remove_row(InventoryTable::Vlan, v.id, strato_schema::now())
+        .await?
+    {
+        return Err(ApiError::not_found("id", id, "IP range"));
+    }
     if let Some(network_id) = v.network_id {
         check_unused(&mut tx.c(), &v, network_id).await?;
     }
@@ -629,9 +639,6 @@ pub async fn delete_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
         );
     }
     tx.c().delete_public_ips(v.id).await?;
-    tx.c()
-        .remove_row(InventoryTable::Vlan, v.id, strato_schema::now())
-        .await?;
     tx.commit().await?;
     Ok(Reply::success())
 }
