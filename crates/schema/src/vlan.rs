@@ -226,6 +226,21 @@ impl Conn<'_> {
         self.fetch_all(&sql).await
     }
 
+    /// Removes a network's direct ranges (with the network).
+    pub async fn remove_direct_ranges(
+        &mut self,
+        network_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        const SQL: &str = "UPDATE vlan SET removed = $1 WHERE network_id = $2 AND removed IS NULL";
+        Ok(on_conn!(self, |c| sqlx::query(SQL)
+            .bind(now)
+            .bind(network_id)
+            .execute(&mut **c)
+            .await?
+            .rows_affected()))
+    }
+
     /// Addresses of a range that are held by someone (not `Free`, or ever allocated).
     pub async fn count_used_ips(&mut self, vlan_id: i64) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM public_ip WHERE 1 = 1");

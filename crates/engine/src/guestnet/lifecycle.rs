@@ -154,6 +154,7 @@ pub async fn destroy_network(c: &mut Conn<'_>, network: &NetworkRow) -> Result<(
     }
     c.release_vnet(n.id).await?;
     release_ips(c, &n).await?;
+    c.remove_direct_ranges(n.id, strato_schema::now()).await?;
     c.remove_network(n.id, strato_schema::now()).await?;
     if n.acl_type == "Account" {
         limits::release(c, n.account_id, &[(ResourceType::Network, 1)]).await?;

@@ -407,5 +407,19 @@ async fn direct_ranges_are_checked_listed_and_deleted_only_when_unused() {
         r["jobresult"]["errorcode"], 533,
         "range gone, pool full again: {r}"
     );
+
+    // Deleting the network (once its VMs are gone) takes its ranges with it.
+    for (_, vm) in by_address.iter().filter(|(_, vm)| *vm != holder) {
+        let r = admin
+            .wait_job("destroyVirtualMachine", &[("id", vm), ("expunge", "true")])
+            .await;
+        assert_eq!(r["jobstatus"], 1, "{r}");
+    }
+    let r = admin.wait_job("deleteNetwork", &[("id", &z.network)]).await;
+    assert_eq!(r["jobstatus"], 1, "{r}");
+    let all = admin
+        .ok("listVlanIpRanges", &[("zoneid", &z.sim.zone)])
+        .await;
+    assert_eq!(all["count"].as_i64().unwrap_or(0), 0, "{all}");
     cloud.stop().await;
 }
