@@ -46,9 +46,11 @@ pub async fn submit(
     let uuid = uuid::Uuid::new_v4().to_string();
     let params = serde_json::to_string(&raw.without(UNSTORED))
         .map_err(|_| ApiError::internal("unable to store the job's parameters"))?;
+    // Not `Store::write`: a burst of submissions would queue ahead of the running jobs'
+    // steps and slow every job down; a submission waits in SQLite's busy handler instead.
     engine
         .store
-        .write()
+        .acquire()
         .await?
         .c()
         .insert_job(

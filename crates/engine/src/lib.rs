@@ -103,7 +103,10 @@ impl Engine {
         job: Option<i64>,
     ) -> Result<Reply, ApiError> {
         let subject = events::subject_of(command.spec, &args);
-        let result = self.run(caller.clone(), command, args, job).await;
+        let mut result = self.run(caller.clone(), command, args, job).await;
+        if let Ok(reply) = &mut result {
+            vms::view::hide_placement(&caller, reply);
+        }
         // Failed synchronous calls are answered to the caller; only job failures, which
         // nobody may be watching, are recorded.
         let record = result.is_ok() || job.is_some();

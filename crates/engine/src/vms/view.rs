@@ -88,6 +88,29 @@ fn sees_hosts(caller: &Caller) -> bool {
     caller.role_type == RoleType::Admin
 }
 
+/// The fields of a VM only a root admin sees (where it runs).
+const PLACEMENT_FIELDS: [&str; 3] = ["hostid", "hostname", "instancename"];
+
+/// Removes the placement fields from the VM objects of a reply the caller may not see
+/// them in: command results are built once (a saga's output, a job's stored result)
+/// without knowing who will read them.
+pub fn hide_placement(caller: &Caller, reply: &mut Reply) {
+    if sees_hosts(caller) {
+        return;
+    }
+    let strip = |o: &mut Obj| {
+        if o.name == "virtualmachine" {
+            o.fields
+                .retain(|(k, _)| !PLACEMENT_FIELDS.contains(&k.as_str()));
+        }
+    };
+    match reply {
+        Reply::Object(o) => strip(o),
+        Reply::List { items, .. } => items.iter_mut().for_each(strip),
+        Reply::Success { .. } | Reply::Flat(_) => {}
+    }
+}
+
 pub async fn list_virtual_machines(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let page = paging::page(&args, &ctx.engine.settings)?;
     let mut db = ctx.engine.store.acquire().await?;

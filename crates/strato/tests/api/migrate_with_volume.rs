@@ -299,7 +299,10 @@ async fn a_running_vm_moves_to_another_cluster_with_its_volumes_and_capacity() {
     );
     // The VM runs from its new pool: it stops and starts again in C1.
     vm_of(&user.wait_job("stopVirtualMachine", &[("id", &vm)]).await);
-    let started = vm_of(&user.wait_job("startVirtualMachine", &[("id", &vm)]).await);
+    vm_of(&user.wait_job("startVirtualMachine", &[("id", &vm)]).await);
+    let started = &admin
+        .ok("listVirtualMachines", &[("id", &vm), ("listall", "true")])
+        .await["virtualmachine"][0];
     assert_eq!(started["hostid"], t.h1.as_str());
     f.cloud.stop().await;
 }

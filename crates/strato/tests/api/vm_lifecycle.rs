@@ -157,7 +157,12 @@ async fn restore_stops_a_running_vm_and_starts_it_again_on_its_host() {
     let (user, account) = new_account(&admin, "tenant", None, "0").await;
     let vm = vm_of(&deploy(&user, &z, &[]).await);
     let id = id_of(&vm);
-    let host = vm["hostid"].as_str().expect("host").to_string();
+    let host = admin
+        .ok("listVirtualMachines", &[("id", &id), ("listall", "true")])
+        .await["virtualmachine"][0]["hostid"]
+        .as_str()
+        .expect("host")
+        .to_string();
     let old_root = root_volume(&user, &id).await;
     let volumes = async || user.ok("listVolumes", &[]).await["count"].clone();
     let before = volumes().await;

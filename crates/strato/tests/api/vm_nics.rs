@@ -136,6 +136,12 @@ async fn a_first_deploy_creates_and_implements_the_default_network() {
     assert_eq!(source_nat(&engine, &s(&net["id"])).await, 1);
 
     // The host was sent the NIC: MAC, address, VLAN, and the subnet to serve.
+    let vm = &admin
+        .ok(
+            "listVirtualMachines",
+            &[("id", &s(&vm["id"])), ("listall", "true")],
+        )
+        .await["virtualmachine"][0];
     let host = engine
         .store
         .acquire()

@@ -167,6 +167,10 @@ async fn a_vm_lives_through_deploy_stop_start_reboot_destroy_recover_expunge() {
     assert_eq!(vm["memory"], 512);
     assert_eq!(vm["hypervisor"], "Simulator");
     assert_eq!(vm["templateid"], z.template.as_str());
+    // Where it runs is for root admins only, in job results as in lists.
+    for hidden in ["hostid", "hostname", "instancename"] {
+        assert!(vm.get(hidden).is_none(), "{hidden} shown to a tenant: {vm}");
+    }
     let id = vm["id"].as_str().expect("id").to_string();
 
     let tagged = user
