@@ -205,7 +205,7 @@ async fn direct_ranges_are_checked_listed_and_deleted_only_when_unused() {
     let cloud = TestCloud::start().await;
     let admin = cloud.admin().await;
     let z = basic_zone(&admin).await;
-    let (advanced, ..) = crate::networks::marvin_network_zone(&admin).await;
+    let (advanced, _, advanced_pod, _) = crate::networks::marvin_network_zone(&admin).await;
 
     // The first range gave the network its subnet; the range shows its network and pod.
     let net = &admin.ok("listNetworks", &[("id", &z.network)]).await["network"][0];
@@ -306,6 +306,64 @@ async fn direct_ranges_are_checked_listed_and_deleted_only_when_unused() {
         )
         .await;
     assert!(e.contains("Nework id is required"), "{e}");
+    // An Advanced zone's Shared network takes direct ranges in its subnet, on its VLAN,
+    // beside its own range, without a pod.
+    let shared_offering = id(&admin
+        .ok(
+            "listNetworkOfferings",
+            &[("name", "DefaultSharedNetworkOffering")],
+        )
+        .await["networkoffering"][0]);
+    let shared = id(&admin
+        .ok(
+            "createNetwork",
+            &[
+                ("zoneid", &advanced),
+                ("name", "shared"),
+                ("displaytext", "shared"),
+                ("networkofferingid", &shared_offering),
+                ("gateway", "172.30.0.1"),
+                ("netmask", "255.255.255.0"),
+                ("startip", "172.30.0.10"),
+                ("endip", "172.30.0.20"),
+                ("vlan", "300"),
+            ],
+        )
+        .await["network"]);
+    let on_shared = |start: &'static str, end: &'static str| {
+        vec![
+            ("zoneid", advanced.as_str()),
+            ("networkid", shared.as_str()),
+            ("gateway", "172.30.0.1"),
+            ("netmask", "255.255.255.0"),
+            ("startip", start),
+            ("endip", end),
+            ("forvirtualnetwork", "false"),
+        ]
+    };
+    let e = admin
+        .err(
+            "createVlanIpRange",
+            &on_shared("172.30.0.15", "172.30.0.25"),
+            431,
+        )
+        .await;
+    assert!(e.contains("overlap"), "{e}");
+    let mut with_pod = on_shared("172.30.0.30", "172.30.0.40");
+    with_pod.push(("podid", advanced_pod.as_str()));
+    let e = admin.err("createVlanIpRange", &with_pod, 431).await;
+    assert!(e.contains("Pod id"), "{e}");
+    let r = admin
+        .ok(
+            "createVlanIpRange",
+            &on_shared("172.30.0.30", "172.30.0.40"),
+        )
+        .await["vlan"]
+        .clone();
+    assert_eq!(r["vlan"], "vlan://300", "{r}");
+    assert_eq!(r["networkid"], shared.as_str(), "{r}");
+    assert!(r["podid"].is_null(), "{r}");
+    assert_eq!(direct_ranges(&admin, &shared).await.len(), 1);
     let cases: [(&[(&str, &str)], &str); 6] = [
         (
             &[
