@@ -61,6 +61,18 @@ impl ImageService {
 
 /// CloudStack's rule: a zone whose clusters are all Simulator clusters keeps its image
 /// store simulated — URLs are checked but never fetched.
+/// The ready copy of a template (or ISO) in an image store of the zone, if any.
+pub async fn ready_copy_in_zone(
+    c: &mut Conn<'_>,
+    template_id: i64,
+    zone_id: i64,
+) -> Result<Option<TemplateRefRow>, ApiError> {
+    Ok(c.template_refs(&[template_id])
+        .await?
+        .into_iter()
+        .find(|r| r.zone_id == zone_id && r.is_ready()))
+}
+
 pub async fn zone_is_simulated(c: &mut Conn<'_>, zone_id: i64) -> Result<bool, ApiError> {
     let filter = ClusterFilter {
         zone_id: Some(zone_id),

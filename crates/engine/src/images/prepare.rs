@@ -114,11 +114,7 @@ pub async fn template_ref(
     t: &TemplateRow,
     zone_id: i64,
 ) -> Result<Option<TemplateRef>, ApiError> {
-    let copy = c
-        .template_refs(&[t.id])
-        .await?
-        .into_iter()
-        .find(|r| r.zone_id == zone_id && r.is_ready());
+    let copy = super::ready_copy_in_zone(c, t.id, zone_id).await?;
     Ok(copy.map(|r| TemplateRef {
         uuid: t.uuid.clone(),
         url: r

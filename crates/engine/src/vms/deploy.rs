@@ -551,11 +551,8 @@ pub async fn check(c: &mut Conn<'_>, ctx: &Ctx, args: &Args) -> Result<DeployPar
             )));
         }
     }
-    let copy = c
-        .template_refs(&[t.id])
+    let copy = crate::images::ready_copy_in_zone(c, t.id, zone.id)
         .await?
-        .into_iter()
-        .find(|r| r.zone_id == zone.id && r.is_ready())
         .ok_or_else(|| {
             ApiError::param(format!(
                 "Template {tpl_id} is not ready in zone {} (parameter templateid)",

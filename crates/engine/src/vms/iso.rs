@@ -161,10 +161,8 @@ pub async fn ready_copy(
     template_id: i64,
     v: &VmRow,
 ) -> Result<TemplateRefRow, ApiError> {
-    c.template_refs(&[template_id])
+    crate::images::ready_copy_in_zone(c, template_id, v.zone_id)
         .await?
-        .into_iter()
-        .find(|r| r.zone_id == v.zone_id && r.is_ready())
         .ok_or_else(|| {
             ApiError::param(format!(
                 "The template or ISO is not ready in zone {}",
