@@ -76,18 +76,7 @@ pub async fn add_cluster(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     };
     let mut tx = ctx.engine.store.begin().await?;
     let zone = zone_by_param(&mut tx.c(), &args, "zoneid").await?;
-    let pod_id = args.required_str("podid")?;
-    let pod = tx
-        .c()
-        .pod_by_uuid(pod_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("podid", pod_id, "pod"))?;
-    if pod.zone_id != zone.id {
-        return Err(ApiError::param(format!(
-            "Pod {} does not belong to zone {}",
-            pod.uuid, zone.uuid
-        )));
-    }
+    let pod = super::pods::pod_in_zone(&mut tx.c(), args.required_str("podid")?, &zone).await?;
     let filter = ClusterFilter {
         pod_id: Some(pod.id),
         name: Some(name.to_string()),

@@ -140,18 +140,7 @@ pub async fn add_host(ctx: Ctx, args: Args) -> Result<Reply, ApiError> {
     let creds = credentials(&args).await?;
     let mut tx = ctx.engine.store.begin().await?;
     let zone = super::zones::zone_by_param(&mut tx.c(), &args, "zoneid").await?;
-    let pod_id = args.required_str("podid")?;
-    let pod = tx
-        .c()
-        .pod_by_uuid(pod_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("podid", pod_id, "pod"))?;
-    if pod.zone_id != zone.id {
-        return Err(ApiError::param(format!(
-            "Pod {} does not belong to zone {}",
-            pod.uuid, zone.uuid
-        )));
-    }
+    let pod = super::pods::pod_in_zone(&mut tx.c(), args.required_str("podid")?, &zone).await?;
     let cluster = match (args.uuid("clusterid"), args.str("clustername")) {
         (Some(id), _) => tx
             .c()

@@ -8,7 +8,7 @@ use strato_common::ApiError;
 use strato_schema::Conn;
 use strato_schema::pod::{NewPod, PodFilter, PodRangeRow, PodRow};
 use strato_schema::sql::Page;
-use strato_schema::zone::InventoryTable;
+use strato_schema::zone::{InventoryTable, ZoneRow};
 
 use super::zones::zone_by_param;
 use super::{allocation_state, check_name, concurrent_change};
@@ -55,6 +55,25 @@ pub fn pod_obj(p: &PodRow, ranges: &[PodRangeRow]) -> Obj {
         .node("vlanid", strs(&|r| r.vlan.clone().unwrap_or_default()))
         .node("ipranges", Node::Objs(ipranges))
         .str("allocationstate", &p.allocation_state)
+}
+
+/// The pod `podid` names, which must be in `zone` (431 otherwise).
+pub async fn pod_in_zone(
+    conn: &mut Conn<'_>,
+    pod_id: &str,
+    zone: &ZoneRow,
+) -> Result<PodRow, ApiError> {
+    let pod = conn
+        .pod_by_uuid(pod_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("podid", pod_id, "pod"))?;
+    if pod.zone_id != zone.id {
+        return Err(ApiError::param(format!(
+            "Pod {} does not belong to zone {}",
+            pod.uuid, zone.uuid
+        )));
+    }
+    Ok(pod)
 }
 
 async fn pod_by_param(conn: &mut Conn<'_>, args: &Args, param: &str) -> Result<PodRow, ApiError> {

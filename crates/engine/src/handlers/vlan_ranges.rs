@@ -356,17 +356,7 @@ pub async fn create_vlan_ip_range(ctx: Ctx, args: Args) -> Result<Reply, ApiErro
     check_private_overlap(&mut tx.c(), zone.id, (start, end)).await?;
     let pod_id = match args.uuid("podid") {
         Some(pod_id) => {
-            let pod = tx
-                .c()
-                .pod_by_uuid(pod_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("podid", pod_id, "pod"))?;
-            if pod.zone_id != zone.id {
-                return Err(ApiError::param(format!(
-                    "Pod id={pod_id} doesn't belong to zone id={}",
-                    zone.uuid
-                )));
-            }
+            let pod = super::pods::pod_in_zone(&mut tx.c(), pod_id, &zone).await?;
             if for_virtual_network || advanced {
                 return Err(ApiError::param(
                     "Pod id can be specified only for the networks of type Guest in zone of type \
