@@ -63,6 +63,8 @@ PKGS=(
     dnsmasq-base bridge-utils iproute2 nftables iptables
     # scripts/build-small-template.sh
     busybox-static cpio syslinux syslinux-common mtools dosfstools
+    # scripts/build-debian-template.sh (with the above)
+    mmdebstrap fdisk e2fsprogs
 )
 missing=()
 for p in "${PKGS[@]}" qemu-utils; do
