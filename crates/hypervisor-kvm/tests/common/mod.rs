@@ -81,18 +81,31 @@ pub fn libvirt_up() -> bool {
             .is_ok_and(|o| o.status.success())
 }
 
-/// The small template, built once per target directory (one build at a time: the tests
-/// of this file run in parallel and would otherwise write the same file together).
+/// The small template, built once per target directory (`STRATO_TEST_TEMPLATE` names a
+/// ready one instead).
 pub fn template() -> PathBuf {
-    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     if let Ok(path) = std::env::var("STRATO_TEST_TEMPLATE") {
         return PathBuf::from(path);
     }
+    built_template("build-small-template.sh", "strato-small-template.qcow2")
+}
+
+/// The realistic Debian template (systemd, ifupdown, dhclient), built once per target
+/// directory.
+pub fn debian_template() -> PathBuf {
+    built_template("build-debian-template.sh", "strato-debian-template.qcow2")
+}
+
+/// `scripts/<script>`'s output, cached as `<file>` in the target directory (one build at
+/// a time: the tests of a file run in parallel and would otherwise write the same file
+/// together).
+fn built_template(script: &str, file: &str) -> PathBuf {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = BUILD
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("strato-small-template.qcow2");
-    let script = scripts_dir().join("build-small-template.sh");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(file);
+    let script = scripts_dir().join(script);
     let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     // Rebuilt when the script changed since (an old template lacks newer guest features).
     if !path.exists() || mtime(&script) > mtime(&path) {
@@ -209,6 +222,27 @@ pub fn test_config(guid: &str, work: &Path, tpl: &Path) -> strato_hypervisor_kvm
     c.poll_interval = Duration::from_millis(300);
     c.stop_timeout = Duration::from_secs(30);
     c
+}
+
+/// The power state the driver reports for the VM `name` (GetVmState).
+#[cfg(feature = "kvm")]
+pub async fn vm_state(
+    driver: &strato_hypervisor_kvm::KvmDriver,
+    guid: &str,
+    name: &str,
+) -> strato_agent_proto::PowerState {
+    let command = strato_agent_proto::Command::GetVmState {
+        names: vec![name.to_owned()],
+    };
+    match call(driver, guid, command).await {
+        strato_agent_proto::AnswerData::VmStates { vms } => {
+            vms.into_iter()
+                .find(|v| v.name == name)
+                .unwrap_or_else(|| panic!("GetVmState answered nothing for {name}"))
+                .state
+        }
+        other => panic!("GetVmState answered {other:?}"),
+    }
 }
 
 /// Mounts the directory `dir` as the Filesystem pool `uuid`.
