@@ -1,8 +1,8 @@
 //! The realistic Debian template (scripts/build-debian-template.sh: systemd, udev, dbus,
 //! ifupdown + dhclient) as a real TCG guest: a linked clone of it boots through BIOS on a
-//! VXLAN network with a router, gets by DHCP the address the spec assigned, and StopVm
-//! (not forced) powers it off through ACPI (logind hears the power button), not by the
-//! driver's forced fallback.
+//! VXLAN network with a router, gets by DHCP the address the spec assigned, pings its
+//! router from the root shell on ttyS0, and StopVm (not forced) powers it off through ACPI
+//! (logind hears the power button), not by the driver's forced fallback.
 //!
 //! Needs what tests/network.rs needs plus mmdebstrap and the machine's apt sources
 //! (scripts/setup-kvm-host.sh). The template is built once per target directory (about
@@ -14,8 +14,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    Cleanup, call, debian_template, has_tool, mount_pool, prerequisites, require, run, small_vm,
-    test_config, vm_state, wait_for,
+    Cleanup, GuestShell, call, debian_template, has_tool, mount_pool, prerequisites, require, run,
+    small_vm, test_config, vm_state, wait_for,
 };
 use strato_agent_proto::{
     Command, DhcpSpec, Isolation, NetworkSpec, NicSpec, PowerState, TemplateRef, VolumeRef,
@@ -134,6 +134,28 @@ async fn debian_guest_gets_its_address_and_powers_off_by_acpi() {
             started.elapsed().as_secs_f64()
         );
     }
+    // Root's autologin shell on ttyS0 answers, and the guest reaches its router.
+    assert!(
+        wait_for(&log, "root@strato-guest:~#", BOOT_TIMEOUT)
+            .await
+            .is_some(),
+        "no root prompt on ttyS0:\n{}",
+        console()
+    );
+    let mut shell = GuestShell::connect(
+        &driver.console_socket(&vm_name),
+        &driver.console_log(&vm_name),
+    )
+    .await;
+    assert_eq!(
+        shell
+            .run("ping -c 1 -W 5 10.1.1.1", Duration::from_secs(60))
+            .await,
+        Some(0),
+        "the guest pings its gateway:\n{}",
+        console()
+    );
+
     // StopVm, not forced: the ACPI power button, heard by logind (over dbus), and systemd
     // powers the guest off. The driver presses again while the guest does not react.
     let stopping = Instant::now();
