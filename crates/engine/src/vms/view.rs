@@ -25,7 +25,7 @@ pub async fn vm_reply(engine: &Engine, id: i64) -> Result<Reply, ApiError> {
     Ok(Reply::Object(nic_view::with_nics(
         affinity::with_groups(
             iso::with_iso(
-                vm_obj(&vm, true, tags.remove(&id).unwrap_or_default()),
+                vm_obj(&vm, tags.remove(&id).unwrap_or_default()),
                 vm.iso_id.and_then(|i| isos.get(&i)),
             ),
             groups.remove(&id),
@@ -34,9 +34,9 @@ pub async fn vm_reply(engine: &Engine, id: i64) -> Result<Reply, ApiError> {
     )))
 }
 
-/// `admin`: the caller may see where the VM runs (host, instance name).
-pub fn vm_obj(v: &VmRow, admin: bool, tags: Vec<Obj>) -> Obj {
-    let mut o = Obj::new("virtualmachine")
+/// A VM as root admins see it; [`hide_placement`] takes out what others may not see.
+pub fn vm_obj(v: &VmRow, tags: Vec<Obj>) -> Obj {
+    Obj::new("virtualmachine")
         .str("id", &v.uuid)
         .str("name", &v.name)
         .str("displayname", &v.display_name)
@@ -52,14 +52,11 @@ pub fn vm_obj(v: &VmRow, admin: bool, tags: Vec<Obj>) -> Obj {
         .bool("haenable", v.ha_enabled)
         .opt_str("group", v.instance_group.clone())
         .str("zoneid", &v.zone_uuid)
-        .str("zonename", &v.zone_name);
-    if admin {
-        o = o
-            .opt_str("hostid", v.host_uuid.clone())
-            .opt_str("hostname", v.host_name.clone())
-            .str("instancename", &v.instance_name);
-    }
-    o.str("templateid", &v.template_uuid)
+        .str("zonename", &v.zone_name)
+        .opt_str("hostid", v.host_uuid.clone())
+        .opt_str("hostname", v.host_name.clone())
+        .str("instancename", &v.instance_name)
+        .str("templateid", &v.template_uuid)
         .str("templatename", &v.template_name)
         .str("templatedisplaytext", &v.template_display_text)
         .bool("passwordenabled", v.password_enabled)
@@ -165,12 +162,11 @@ pub async fn list_virtual_machines(ctx: Ctx, args: Args) -> Result<Reply, ApiErr
                 .id,
         );
     }
-    let admin = sees_hosts(&ctx.caller);
     for (param, slot) in [("podid", 0), ("clusterid", 1), ("hostid", 2)] {
         let Some(id) = args.uuid(param) else {
             continue;
         };
-        if !admin {
+        if !sees_hosts(&ctx.caller) {
             return Err(ApiError::permission(format!(
                 "Only root admins may filter by {param}"
             )));
@@ -199,7 +195,7 @@ pub async fn list_virtual_machines(ctx: Ctx, args: Args) -> Result<Reply, ApiErr
             nic_view::with_nics(
                 affinity::with_groups(
                     iso::with_iso(
-                        vm_obj(v, admin, tags.remove(&v.id).unwrap_or_default()),
+                        vm_obj(v, tags.remove(&v.id).unwrap_or_default()),
                         v.iso_id.and_then(|i| isos.get(&i)),
                     ),
                     groups.remove(&v.id),
@@ -237,26 +233,6 @@ pub async fn update_virtual_machine(ctx: Ctx, args: Args) -> Result<Reply, ApiEr
     {
         return Err(crate::handlers::concurrent_change("virtual machine"));
     }
-    let vm = c
-        .vm_by_id(vm.id)
-        .await?
-        .ok_or_else(|| ApiError::internal("the VM record is gone"))?;
-    let mut tags = tags::tags_of(&mut c, "UserVm", &[vm.id]).await?;
-    let mut groups = affinity::objs_of_vms(&mut c, &[vm.id]).await?;
-    let isos = iso::isos_of(&mut c, &[&vm]).await?;
-    let mut nics = nic_view::objs_of_vms(&mut c, &[vm.id]).await?;
-    Ok(Reply::Object(nic_view::with_nics(
-        affinity::with_groups(
-            iso::with_iso(
-                vm_obj(
-                    &vm,
-                    sees_hosts(&ctx.caller),
-                    tags.remove(&vm.id).unwrap_or_default(),
-                ),
-                vm.iso_id.and_then(|i| isos.get(&i)),
-            ),
-            groups.remove(&vm.id),
-        ),
-        nics.remove(&vm.id),
-    )))
+    drop(db);
+    vm_reply(&ctx.engine, vm.id).await
 }
